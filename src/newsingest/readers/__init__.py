@@ -1,0 +1,395 @@
+"""Readers and the registry that picks one for a source.
+
+A *reader* turns one source (a file, a stream, a URL) into a stream of items:
+:class:`~newsingest.model.Article` records as the source states them, plus
+:class:`~newsingest.exceptions.ParseError` objects for records it had to reject
+and :class:`~newsingest.exceptions.NewsIngestWarning` objects for oddities, so
+one bad record never hides the good ones after it. Readers never normalise or
+deduplicate; :func:`newsingest.ingest` does that afterwards.
+
+A :class:`ReaderRegistry` is a plain object: register readers by name with
+their file suffixes, URL prefixes and a content sniffer, then ``resolve(source)``.
+Third-party readers register explicitly or through the ``newsingest.readers``
+entry-point group, loaded when :meth:`ReaderRegistry.load_entry_points` is called.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Callable, Iterable, Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import IO, Any, Protocol, TypeAlias, runtime_checkable
+
+import attrs
+
+from newsingest.exceptions import (
+    NewsIngestWarning,
+    ParseError,
+    RegistryError,
+    SourceNotFoundError,
+    UnsupportedSourceError,
+)
+from newsingest.model import Article
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "SNIFF_BYTES",
+    "Reader",
+    "ReaderItem",
+    "ReaderRegistry",
+    "Registration",
+    "SourceLike",
+    "default_registry",
+    "expand_sources",
+    "is_url",
+    "source_name",
+]
+
+#: Entry-point group third-party packages use to offer readers.
+ENTRY_POINT_GROUP = "newsingest.readers"
+
+#: How many leading bytes a sniffer sees.
+SNIFF_BYTES = 8192
+
+#: What a reader accepts: a path (str or PathLike), an http(s) URL string, raw
+#: bytes, or an open binary or text stream.
+SourceLike: TypeAlias = "str | os.PathLike[str] | bytes | IO[bytes] | IO[str]"
+
+#: What a reader yields.
+ReaderItem: TypeAlias = "Article | ParseError | NewsIngestWarning"
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """What every reader provides.
+
+    Attributes:
+        name: unique registry name, also recorded in each Article's provenance.
+
+    Optional attributes a registry reads when none are passed to ``register``:
+    ``suffixes`` (tuple of lower-case file suffixes such as ``".txt"``),
+    ``url_prefixes`` (tuple such as ``("http://", "https://")``) and
+    ``sniff(head: bytes) -> bool``.
+    """
+
+    name: str
+
+    def read(self, source: SourceLike) -> Iterator[ReaderItem]:
+        """Yield the source's records (Articles), rejects (ParseError) and warnings.
+
+        Raise a ``SourceError`` only when the source as a whole cannot be read.
+        """
+        ...  # abstract
+
+
+Sniffer: TypeAlias = Callable[[bytes], bool]
+
+
+@attrs.frozen(kw_only=True)
+class Registration:
+    """A reader and how the registry routes sources to it."""
+
+    reader: Reader
+    suffixes: tuple[str, ...] = ()
+    url_prefixes: tuple[str, ...] = ()
+    sniff: Sniffer | None = None
+
+    @property
+    def name(self) -> str:
+        return self.reader.name
+
+
+def is_url(source: object) -> bool:
+    """True for an ``http://`` or ``https://`` string."""
+    return isinstance(source, str) and source[:8].lower().startswith(("http://", "https://"))
+
+
+def source_name(source: object) -> str:
+    """The name to show for a source in provenance and errors."""
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)  # type: ignore[arg-type]
+    if isinstance(source, (bytes, bytearray)):
+        return "<bytes>"
+    name = getattr(source, "name", None)
+    if isinstance(name, str) and name and not name.startswith("<"):
+        return name
+    return "<stream>"
+
+
+def _has_glob(text: str) -> bool:
+    return any(char in text for char in "*?[")
+
+
+def expand_sources(
+    sources: Iterable[SourceLike] | SourceLike,
+) -> Iterator[SourceLike]:
+    """Flatten sources: directories recurse (sorted, deterministic), globs expand.
+
+    URLs, bytes and streams pass through unchanged. A path that does not exist
+    and matches no glob raises :class:`SourceNotFoundError`.
+    """
+    if isinstance(sources, (str, bytes, bytearray, os.PathLike)) or hasattr(sources, "read"):
+        sources = [sources]  # type: ignore[list-item]
+    for source in sources:  # type: ignore[union-attr]
+        if isinstance(source, (bytes, bytearray)) or hasattr(source, "read") or is_url(source):
+            yield source
+            continue
+        path = Path(os.fspath(source))  # type: ignore[arg-type]
+        if path.is_dir():
+            yield from _walk(path)
+        elif path.is_file():
+            yield source
+        elif _has_glob(str(path)):
+            matches = sorted(glob.glob(str(path), recursive=True))
+            if not matches:
+                raise SourceNotFoundError("glob matched no file", source=str(path))
+            for match in matches:
+                sub = Path(match)
+                if sub.is_dir():
+                    yield from _walk(sub)
+                elif sub.is_file():
+                    yield match
+        else:
+            raise SourceNotFoundError("no such file or directory", source=str(path))
+
+
+def _walk(root: Path) -> Iterator[str]:
+    """Every regular file below root, in sorted path order, skipping hidden entries."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield str(Path(dirpath) / name)
+
+
+def read_head(source: SourceLike, size: int = SNIFF_BYTES) -> bytes:
+    """The first ``size`` bytes of a path or bytes (streams are not consumed: b"")."""
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source[:size])
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            with Path(os.fspath(source)).open("rb") as handle:
+                return handle.read(size)
+        except OSError:
+            return b""
+    return b""
+
+
+def _suffix_of(source: SourceLike) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return Path(os.fspath(source)).suffix.lower()
+    return ""
+
+
+class ReaderRegistry:
+    """Readers by name, routed by URL prefix, content sniffing and file suffix.
+
+    Resolution order for a source: a URL goes to the first reader registered for
+    its prefix; otherwise readers whose sniffer accepts the leading bytes win
+    (preferring one whose suffix also matches), then readers registered for the
+    file's suffix; otherwise :class:`UnsupportedSourceError`.
+    """
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, Registration] = {}
+
+    def register(
+        self,
+        reader: Reader,
+        *,
+        suffixes: Iterable[str] | None = None,
+        url_prefixes: Iterable[str] | None = None,
+        sniff: Sniffer | None = None,
+        replace: bool = False,
+    ) -> Registration:
+        """Add a reader. Options default to the reader's own attributes.
+
+        Raises:
+            RegistryError: the reader lacks a name or ``read``, or the name is taken
+                and ``replace`` is false.
+        """
+        name = getattr(reader, "name", None)
+        if not isinstance(name, str) or not name:
+            raise RegistryError(f"reader {reader!r} has no non-empty str 'name'")
+        if not callable(getattr(reader, "read", None)):
+            raise RegistryError(f"reader {name!r} has no callable 'read'")
+        if name in self._by_name and not replace:
+            raise RegistryError(
+                f"a reader named {name!r} is already registered; pass replace=True to swap it"
+            )
+        if suffixes is None:
+            suffixes = getattr(reader, "suffixes", ())
+        if url_prefixes is None:
+            url_prefixes = getattr(reader, "url_prefixes", ())
+        if sniff is None:
+            candidate = getattr(reader, "sniff", None)
+            sniff = candidate if callable(candidate) else None
+        normalised = []
+        for suffix in suffixes:
+            if not isinstance(suffix, str) or not suffix.startswith("."):
+                raise RegistryError(f"reader {name!r}: suffix {suffix!r} must start with '.'")
+            normalised.append(suffix.lower())
+        registration = Registration(
+            reader=reader,
+            suffixes=tuple(normalised),
+            url_prefixes=tuple(prefix.lower() for prefix in url_prefixes),
+            sniff=sniff,
+        )
+        self._by_name[name] = registration
+        return registration
+
+    def unregister(self, name: str) -> None:
+        """Remove a reader; unknown names raise :class:`RegistryError`."""
+        if self._by_name.pop(name, None) is None:
+            raise RegistryError(f"no reader named {name!r} is registered")
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __iter__(self) -> Iterator[Registration]:
+        return iter(list(self._by_name.values()))
+
+    def names(self) -> list[str]:
+        """Registered reader names, in registration order."""
+        return list(self._by_name)
+
+    def get(self, name: str) -> Reader:
+        """The reader registered under ``name``.
+
+        Raises:
+            RegistryError: no such reader.
+        """
+        try:
+            return self._by_name[name].reader
+        except KeyError:
+            known = ", ".join(self._by_name) or "none"
+            raise RegistryError(f"no reader named {name!r} (registered: {known})") from None
+
+    def load_entry_points(self, *, group: str = ENTRY_POINT_GROUP) -> list[str]:
+        """Register readers advertised by installed packages; return their names.
+
+        Each entry point may name a reader instance, a reader class, or a
+        zero-argument factory returning a reader. Readers already registered under
+        the same name are left alone (explicit registration wins).
+
+        Raises:
+            RegistryError: an entry point fails to load or is not a reader.
+        """
+        loaded = []
+        for entry_point in metadata.entry_points(group=group):
+            try:
+                target: Any = entry_point.load()
+            except Exception as error:
+                raise RegistryError(
+                    f"entry point {entry_point.name!r} ({entry_point.value}) failed to load: "
+                    f"{error}"
+                ) from error
+            reader = target() if callable(target) and not hasattr(target, "read") else target
+            if isinstance(reader, type):
+                reader = reader()
+            if not isinstance(reader, Reader):
+                raise RegistryError(
+                    f"entry point {entry_point.name!r} ({entry_point.value}) gave "
+                    f"{reader!r}, which is not a reader (needs 'name' and 'read')"
+                )
+            if reader.name in self._by_name:
+                continue
+            self.register(reader)
+            loaded.append(reader.name)
+        return loaded
+
+    def resolve(self, source: SourceLike, *, head: bytes | None = None) -> Reader:
+        """Pick the reader for ``source``.
+
+        Raises:
+            UnsupportedSourceError: no registered reader accepts it.
+        """
+        name = source_name(source)
+        if is_url(source):
+            lowered = str(source).lower()
+            for registration in self._by_name.values():
+                if any(lowered.startswith(prefix) for prefix in registration.url_prefixes):
+                    return registration.reader
+            raise UnsupportedSourceError("no reader is registered for URLs", source=name)
+        if head is None:
+            head = read_head(source)
+        suffix = _suffix_of(source)
+        sniffed = [
+            registration
+            for registration in self._by_name.values()
+            if registration.sniff is not None and head and _safe_sniff(registration.sniff, head)
+        ]
+        for registration in sniffed:
+            if suffix and suffix in registration.suffixes:
+                return registration.reader
+        if sniffed:
+            return sniffed[0].reader
+        if suffix:
+            for registration in self._by_name.values():
+                if suffix in registration.suffixes:
+                    return registration.reader
+        known = ", ".join(self._by_name) or "none"
+        raise UnsupportedSourceError(
+            f"no reader recognises this source (suffix {suffix or 'none'!r}; readers: {known})",
+            source=name,
+        )
+
+
+def _safe_sniff(sniff: Sniffer, head: bytes) -> bool:
+    try:
+        return bool(sniff(head))
+    except Exception:
+        return False
+
+
+def open_binary(source: SourceLike) -> tuple[str, bytes]:
+    """Read a whole path, bytes or stream as bytes; return ``(name, data)``.
+
+    Text streams are encoded back to UTF-8 so every reader decodes one way.
+
+    Raises:
+        SourceNotFoundError: the path does not exist.
+    """
+    name = source_name(source)
+    if isinstance(source, (bytes, bytearray)):
+        return name, bytes(source)
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            return name, Path(os.fspath(source)).read_bytes()
+        except FileNotFoundError:
+            raise SourceNotFoundError("no such file", source=name) from None
+        except IsADirectoryError:
+            raise SourceNotFoundError("is a directory, not a file", source=name) from None
+    data = source.read()
+    if isinstance(data, str):
+        return name, data.encode("utf-8", "surrogatepass")
+    return name, bytes(data)
+
+
+_default: ReaderRegistry | None = None
+
+
+def default_registry() -> ReaderRegistry:
+    """The process-wide registry with the built-in readers, built on first use.
+
+    Built-ins: ``textfile`` (the seed text format). Other readers register
+    themselves here when their modules provide a ``register(registry)`` hook.
+    """
+    global _default
+    if _default is None:
+        registry = ReaderRegistry()
+        for register in _builtin_hooks():
+            register(registry)
+        _default = registry
+    return _default
+
+
+def _builtin_hooks() -> list[Callable[[ReaderRegistry], None]]:
+    """The ``register`` hooks of the built-in reader modules, in priority order."""
+    from newsingest.readers import textfile  # noqa: PLC0415 - imported on first use
+
+    hooks: list[Callable[[ReaderRegistry], None]] = [textfile.register]
+    return hooks
+
