@@ -156,12 +156,20 @@ def expand_sources(
 
 
 def _walk(root: Path) -> Iterator[str]:
-    """Every regular file below root, in sorted path order, skipping hidden entries."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith("."):
-                yield str(Path(dirpath) / name)
+    """Every regular file below root in sorted path order (names compared per level).
+
+    Hidden entries (names starting with ``.``) are skipped; symlinked directories
+    are not followed, so a link loop cannot recurse forever.
+    """
+    with os.scandir(root) as scan:
+        entries = sorted(scan, key=lambda entry: entry.name)
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(Path(entry.path))
+        elif entry.is_file():
+            yield entry.path
 
 
 def read_head(source: SourceLike, size: int = SNIFF_BYTES) -> bytes:

@@ -1,0 +1,296 @@
+"""The seed text format: reader ``textfile`` and its writer.
+
+One article per file::
+
+    line 1   title
+    line 2   date, YYYYMMDD (no time, no zone)
+    line 3   absolute http(s) URL
+    line 4…  body, one segment (paragraph) per line
+
+Reading is strict about the header and faithful about the body: UTF-8 with or
+without BOM, LF or CRLF; segments keep their text as read (surrounding
+whitespace aside, blank lines dropped, order kept). Every violation is a
+:class:`~newsingest.exceptions.ParseError` naming the file and line.
+
+File names of the form ``NNN_<16 hex>.txt`` put the ordinal and the opaque id
+into provenance; they are never used as dedup keys. Any other name parses too.
+
+What the format cannot carry (the writer refuses, or drops with ``lossy=True``):
+a missing title, URL or date; a time of day or any precision finer than a day;
+a title or segment containing a line break, or with surrounding whitespace; an
+empty segment; and every field beyond title, date, URL and body (canonical URL,
+keys, summary, authors, tags, language, extra, provenance).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO
+
+from newsingest.exceptions import NewsIngestWarning, ParseError, SourceError
+from newsingest.model import Article, Provenance
+from newsingest.readers import (
+    ReaderItem,
+    ReaderRegistry,
+    SourceLike,
+    expand_sources,
+    is_url,
+    open_binary,
+    source_name,
+)
+
+__all__ = ["LIMITS", "SeedTextReader", "dumps", "register", "write"]
+
+#: What one file may cost. Exceeding any is a ParseError naming the limit.
+LIMITS = {
+    "file_bytes": 4 * 1024 * 1024,
+    "title_chars": 2_000,
+    "url_chars": 8_192,
+    "segment_chars": 100_000,
+    "segments": 10_000,
+}
+
+_NAME_RE = re.compile(r"^(\d+)_([0-9a-fA-F]{16})\.txt$")
+_DATE_RE = re.compile(r"^[0-9]{8}$")
+_URL_RE = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+_BOM = b"\xef\xbb\xbf"
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+class SeedTextReader:
+    """Reader for the seed text format (see the module docstring).
+
+    ``read`` accepts a file, a directory (recursive, sorted), a glob, raw bytes,
+    or an open text or binary stream, and yields one Article per file, a
+    ParseError per malformed file, and a NewsIngestWarning for an empty body.
+    """
+
+    name = "textfile"
+    suffixes = (".txt",)
+    url_prefixes: tuple[str, ...] = ()
+
+    def sniff(self, head: bytes) -> bool:
+        """True when line 2 is eight digits and line 3 an http(s) URL."""
+        if head.startswith(_BOM):
+            head = head[3:]
+        lines = head.split(b"\n", 3)
+        if len(lines) < 3:
+            return False
+        date = lines[1].strip()
+        url = lines[2].strip().lower()
+        return (
+            bool(lines[0].strip())
+            and len(date) == 8
+            and date.isdigit()
+            and url.startswith((b"http://", b"https://"))
+        )
+
+    def read(self, source: SourceLike) -> Iterator[ReaderItem]:
+        if isinstance(source, (str, os.PathLike)) and not is_url(source):
+            for path in expand_sources(source):
+                yield from self._read_one(path)
+        else:
+            yield from self._read_one(source)
+
+    def _read_one(self, source: SourceLike) -> Iterator[ReaderItem]:
+        try:
+            name, data = open_binary(source)
+        except SourceError as error:
+            yield ParseError(error.message, source=error.source, line=None, reason=error.reason)
+            return
+        except OSError as error:
+            yield ParseError(
+                f"cannot read: {error.strerror or error}",
+                source=source_name(source),
+                reason="unreadable",
+            )
+            return
+        result = parse(data, name)
+        if isinstance(result, ParseError):
+            yield result
+            return
+        article = result
+        if not article.body:
+            yield NewsIngestWarning(
+                "empty body: the article has a header but no body segments",
+                source=name,
+                line=4,
+                reason="empty_body",
+            )
+        yield article
+
+
+def parse(data: bytes, name: str) -> Article | ParseError:
+    """Parse one seed file's bytes; return the Article or the ParseError (not raised)."""
+
+    def fail(message: str, line: int | None, reason: str) -> ParseError:
+        return ParseError(message, source=name, line=line, reason=reason)
+
+    if len(data) > LIMITS["file_bytes"]:
+        return fail(
+            f"file is {len(data)} bytes, over the {LIMITS['file_bytes']}-byte limit",
+            None,
+            "too_large",
+        )
+    nul = data.find(b"\x00")
+    if nul != -1:
+        return fail("binary data (NUL byte): not a text file", _line_of(data, nul), "binary")
+    if data.startswith(_BOM):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return fail(
+            f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})",
+            _line_of(data, error.start),
+            "undecodable",
+        )
+    lines = text.split("\n")
+    if not text.strip():
+        return fail("empty file: expected title, date, URL and body", 1, "empty")
+
+    title = lines[0].strip()
+    if not title:
+        return fail("line 1 must be the title, found a blank line", 1, "missing_title")
+    if len(title) > LIMITS["title_chars"]:
+        return fail(
+            f"title is {len(title)} characters, over the {LIMITS['title_chars']} limit",
+            1,
+            "field_too_long",
+        )
+
+    raw_date = lines[1].strip() if len(lines) > 1 else ""
+    if not raw_date:
+        return fail("line 2 must be the date as YYYYMMDD, found nothing", 2, "missing_date")
+    if not _DATE_RE.match(raw_date):
+        return fail(
+            f"line 2 must be the date as YYYYMMDD (8 digits), found {raw_date[:40]!r}",
+            2,
+            "bad_date",
+        )
+    try:
+        published = datetime(
+            int(raw_date[:4]), int(raw_date[4:6]), int(raw_date[6:]), tzinfo=timezone.utc
+        )
+    except ValueError as error:
+        return fail(f"line 2 date {raw_date!r} is not a calendar date: {error}", 2, "bad_date")
+
+    url = lines[2].strip() if len(lines) > 2 else ""
+    if not url:
+        return fail("line 3 must be the article URL, found nothing", 3, "missing_url")
+    if len(url) > LIMITS["url_chars"]:
+        return fail(
+            f"URL is {len(url)} characters, over the {LIMITS['url_chars']} limit",
+            3,
+            "field_too_long",
+        )
+    if not _URL_RE.match(url):
+        return fail(
+            f"line 3 must be an absolute http(s) URL, found {url[:80]!r}", 3, "bad_url"
+        )
+
+    body: list[str] = []
+    for number, line in enumerate(lines[3:], start=4):
+        segment = line.strip()
+        if not segment:
+            continue
+        if len(segment) > LIMITS["segment_chars"]:
+            return fail(
+                f"segment is {len(segment)} characters, over the "
+                f"{LIMITS['segment_chars']} limit",
+                number,
+                "field_too_long",
+            )
+        body.append(segment)
+        if len(body) > LIMITS["segments"]:
+            return fail(
+                f"more than {LIMITS['segments']} body segments", number, "too_many_segments"
+            )
+
+    ordinal = file_id = None
+    match = _NAME_RE.match(Path(name).name)
+    if match:
+        ordinal, file_id = match.group(1), match.group(2)
+    return Article(
+        title=title,
+        url=url,
+        published=published,
+        published_precision="day",
+        published_raw=raw_date,
+        body=tuple(body),
+        source=Provenance(
+            reader="textfile", location=name, line=1, ordinal=ordinal, file_id=file_id
+        ),
+    )
+
+
+def _check_line(field: str, value: str) -> None:
+    if "\n" in value or "\r" in value:
+        raise ValueError(f"{field} contains a line break, which the seed format cannot carry")
+    if value != value.strip():
+        raise ValueError(
+            f"{field} has surrounding whitespace, which the seed format does not keep"
+        )
+    if not value:
+        raise ValueError(f"{field} is empty, which the seed format cannot carry")
+
+
+def dumps(article: Article, *, lossy: bool = False) -> str:
+    """Render an Article in the seed text format.
+
+    Args:
+        article: the article to write.
+        lossy: drop what the format cannot carry instead of raising.
+
+    Raises:
+        ValueError: naming the field the format cannot carry (unless ``lossy``).
+    """
+    if article.url is None:
+        raise ValueError("url is missing; the seed format requires one on line 3")
+    if article.published is None:
+        raise ValueError("published is missing; the seed format requires a date on line 2")
+    date = article.published.strftime("%Y%m%d")
+    if not lossy:
+        _check_line("title", article.title)
+        _check_line("url", article.url)
+        if article.published != article.published.replace(hour=0, minute=0, second=0,
+                                                          microsecond=0):
+            raise ValueError("published has a time of day; the seed format stores days only")
+        if article.published_precision != "day":
+            raise ValueError(
+                f"published_precision is {article.published_precision!r}; the seed format "
+                "stores 'day' only"
+            )
+        if article.published_raw is not None and article.published_raw != date:
+            raise ValueError(
+                f"published_raw {article.published_raw!r} differs from the date {date!r}"
+            )
+        for index, segment in enumerate(article.body):
+            _check_line(f"body[{index}]", segment)
+        body = list(article.body)
+    else:
+        body = [" ".join(segment.split()) for segment in article.body]
+        body = [segment for segment in body if segment]
+    title = " ".join(article.title.split()) if lossy else article.title
+    return "\n".join([title, date, article.url, *body]) + "\n"
+
+
+def write(article: Article, target: str | os.PathLike[str] | IO[str], *, lossy: bool = False) -> None:
+    """Write one Article in the seed format to a path or an open text stream."""
+    text = dumps(article, lossy=lossy)
+    if isinstance(target, (str, os.PathLike)):
+        Path(target).write_text(text, encoding="utf-8", newline="\n")
+    else:
+        target.write(text)
+
+
+def register(registry: ReaderRegistry) -> None:
+    """Register the seed text reader (the default-registry hook)."""
+    registry.register(SeedTextReader())
