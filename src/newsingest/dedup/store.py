@@ -1,0 +1,526 @@
+"""Seen-stores: the explicit, inspectable memory of which dedup keys were already kept.
+
+A store maps versioned keys (``"u1:…"``, ``"c1:…"``, ``"t1:…"``) to a :class:`SeenEntry`
+saying which kept article owns the key, where it came from and when it was first seen.
+It also keeps near-duplicate signatures and HTTP validators (ETag / Last-Modified) so
+that one ``--state state.db`` file holds everything a monitor remembers between runs.
+
+Two implementations share the :class:`SeenStore` protocol:
+
+* :class:`MemoryStore`: a dict, for one run (the default).
+* :class:`SQLiteStore`: a real SQLite file in WAL mode, for use across runs and by several
+  processes at once.
+
+The commit contract (at-least-once):
+    ``add()``, ``add_signatures()`` and ``set_validators()`` only *stage* their data; it is
+    visible to this process's ``lookup()`` / ``get_validators()`` at once, but it reaches
+    the file only at ``commit()``. Call ``commit()`` only after the articles whose keys
+    were staged have been handed downstream (written and flushed). A crash before the
+    commit then forgets those keys, and the re-run emits the articles again: an article
+    may be emitted twice, never zero times. Validators follow the same rule, because a
+    committed ETag makes the next poll answer ``304`` and skip the feed's items.
+
+Two processes sharing one SQLite file never corrupt it (every commit is one short
+``BEGIN IMMEDIATE`` transaction with a busy timeout), but they may both keep an article
+neither had seen yet; that again errs on the side of emitting twice.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Final, NamedTuple, Protocol, runtime_checkable
+
+from newsingest.exceptions import NewsIngestError, SourceNotFoundError
+
+__all__ = [
+    "STORE_SCHEMA_VERSION",
+    "MemoryStore",
+    "NearSignature",
+    "SQLiteStore",
+    "SeenEntry",
+    "SeenStore",
+    "StoreError",
+    "open_store",
+    "prune",
+    "state_info",
+]
+
+#: Layout version of the SQLite file; a file with another version is refused.
+STORE_SCHEMA_VERSION: Final = 1
+
+# SQLite accepts 32766 host parameters since 3.32; stay far below for older builds.
+_LOOKUP_CHUNK: Final = 500
+_BUSY_TIMEOUT_S: Final = 60.0
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS seen (
+    key        TEXT PRIMARY KEY,   -- versioned dedup key: u1:…, c1:…, t1:…
+    kind       TEXT NOT NULL,      -- url | content | title
+    kept       TEXT NOT NULL,      -- identity key of the article that was kept
+    source     TEXT NOT NULL,      -- where the kept article came from (path:line, url item N)
+    first_seen INTEGER NOT NULL,   -- unix seconds, UTC
+    at         INTEGER             -- the kept article's time, for windowed (title) keys
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS near (
+    key        TEXT PRIMARY KEY,   -- identity key of the kept article
+    version    TEXT NOT NULL,      -- signature algorithm and parameters
+    signature  BLOB NOT NULL,
+    source     TEXT NOT NULL,
+    first_seen INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS validators (
+    url           TEXT PRIMARY KEY,
+    etag          TEXT,
+    last_modified TEXT,
+    updated       INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
+# A title key keeps pointing at the newest kept article that owns it (the window slides
+# with the source's own re-posts); every other key keeps its first owner.
+_UPSERT_SEEN: Final = (
+    "INSERT INTO seen (key, kind, kept, source, first_seen, at) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET kept = excluded.kept, source = excluded.source, "
+    "at = excluded.at WHERE seen.kind = 'title' AND excluded.at > coalesce(seen.at, -1)"
+)
+
+
+class StoreError(NewsIngestError):
+    """A seen-store file cannot be used (wrong layout version, not a newsingest store)."""
+
+
+class SeenEntry(NamedTuple):
+    """One remembered key.
+
+    Attributes:
+        key: the versioned key (``"c1:…"``).
+        kind: which key type it is: ``"url"``, ``"content"`` or ``"title"``.
+        kept: the identity key of the article that was kept for it.
+        source: where that kept article came from (``Provenance.where()``).
+        first_seen: when the key was first recorded, in unix seconds (UTC).
+        at: the kept article's own time in unix seconds, for windowed keys; else ``None``.
+    """
+
+    key: str
+    kind: str
+    kept: str
+    source: str
+    first_seen: int
+    at: int | None = None
+
+
+class NearSignature(NamedTuple):
+    """A kept article's near-duplicate signature.
+
+    Attributes:
+        key: the identity key of the kept article.
+        version: the algorithm and parameters that produced ``signature``.
+        signature: the raw signature bytes (see :mod:`newsingest.dedup.near`).
+        source: where the kept article came from.
+        first_seen: when it was recorded, in unix seconds (UTC).
+    """
+
+    key: str
+    version: str
+    signature: bytes
+    source: str
+    first_seen: int
+
+
+@runtime_checkable
+class SeenStore(Protocol):
+    """What the :class:`~newsingest.dedup.Deduplicator` needs from a memory of seen keys.
+
+    Staged data (``add``, ``add_signatures``, ``set_validators``) is visible to this
+    process immediately and becomes durable only at :meth:`commit`; see the module
+    docstring for why that ordering gives at-least-once delivery.
+    """
+
+    def lookup(self, keys: Sequence[str]) -> dict[str, SeenEntry]:
+        """Return the entries of those ``keys`` that are known, staged ones included."""
+        ...
+
+    def add(self, entries: Iterable[SeenEntry]) -> None:
+        """Stage entries; a key already known keeps its first owner (title keys excepted)."""
+        ...
+
+    def add_signatures(self, signatures: Iterable[NearSignature]) -> None:
+        """Stage near-duplicate signatures of kept articles."""
+        ...
+
+    def signatures(self, version: str) -> Iterator[NearSignature]:
+        """Yield every known signature made by algorithm ``version``."""
+        ...
+
+    def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
+        """Return ``(etag, last_modified)`` remembered for a feed URL, or ``None``."""
+        ...
+
+    def set_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        """Stage the validators of a feed URL (durable at :meth:`commit`)."""
+        ...
+
+    def commit(self) -> None:
+        """Make everything staged durable. Call only after the output is written."""
+        ...
+
+    def close(self) -> None:
+        """Release resources; anything staged and not committed is dropped."""
+        ...
+
+
+def _now_s() -> int:
+    return int(time.time())
+
+
+def _merge(current: SeenEntry | None, new: SeenEntry) -> SeenEntry:
+    """Return the entry a store should hold after ``new`` is added over ``current``."""
+    if current is None:
+        return new
+    if (
+        current.kind == "title"
+        and new.at is not None
+        and (current.at is None or new.at > current.at)
+    ):
+        return current._replace(kept=new.kept, source=new.source, at=new.at)
+    return current
+
+
+class MemoryStore:
+    """A seen-store held in a dict; it lives and dies with the process.
+
+    ``commit()`` has nothing to make durable, so staged entries count as stored at once.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, SeenEntry] = {}
+        self._near: dict[str, NearSignature] = {}
+        self._validators: dict[str, tuple[str | None, str | None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def lookup(self, keys: Sequence[str]) -> dict[str, SeenEntry]:
+        seen = self._seen
+        found: dict[str, SeenEntry] = {}
+        for key in keys:
+            entry = seen.get(key)
+            if entry is not None:
+                found[key] = entry
+        return found
+
+    def add(self, entries: Iterable[SeenEntry]) -> None:
+        seen = self._seen
+        for entry in entries:
+            current = seen.get(entry.key)
+            if current is None:
+                seen[entry.key] = entry
+            else:
+                seen[entry.key] = _merge(current, entry)
+
+    def add_signatures(self, signatures: Iterable[NearSignature]) -> None:
+        for signature in signatures:
+            self._near.setdefault(signature.key, signature)
+
+    def signatures(self, version: str) -> Iterator[NearSignature]:
+        return (sig for sig in list(self._near.values()) if sig.version == version)
+
+    def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
+        return self._validators.get(url)
+
+    def set_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        self._validators[url] = (etag, last_modified)
+
+    def commit(self) -> None:
+        """Nothing to do: a memory store has no durability to give."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class SQLiteStore:
+    """A seen-store in a SQLite file, shared across runs and processes.
+
+    The file runs in WAL mode with ``synchronous=NORMAL``: a killed process loses at
+    most what it had not committed, and readers never block the writer. Tables are
+    ``WITHOUT ROWID`` so a key lookup is one B-tree descent. Staged data lives in this
+    process (and answers lookups) until :meth:`commit` writes it in one transaction.
+
+    Args:
+        path: the database file; created (with its directory entry) when missing.
+        cache_mib: page cache size for this connection.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, cache_mib: int = 64) -> None:
+        self.path = Path(path)
+        self._db = sqlite3.connect(
+            self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        try:
+            self._setup(cache_mib)
+        except BaseException:
+            self._db.close()
+            raise
+        self._staged: dict[str, SeenEntry] = {}
+        self._staged_near: dict[str, NearSignature] = {}
+        self._staged_validators: dict[str, tuple[str | None, str | None, int]] = {}
+
+    def _setup(self, cache_mib: int) -> None:
+        db = self._db
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(f"PRAGMA cache_size={-1024 * int(cache_mib)}")
+            db.execute("PRAGMA temp_store=MEMORY")
+            self._write(self._create_schema)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path}: not a usable newsingest state file: {error}") from error
+
+    def _create_schema(self, db: sqlite3.Connection) -> None:
+        # One statement at a time: executescript() would commit our transaction first.
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        row = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+        if row is None:
+            db.execute(
+                "INSERT INTO meta (name, value) VALUES ('schema_version', ?), ('created', ?)",
+                (str(STORE_SCHEMA_VERSION), str(_now_s())),
+            )
+        elif row[0] != str(STORE_SCHEMA_VERSION):
+            raise StoreError(
+                f"{self.path}: state file has layout version {row[0]}, this newsingest "
+                f"reads version {STORE_SCHEMA_VERSION}"
+            )
+
+    def _write(self, work: Any) -> None:
+        """Run ``work(db)`` inside one ``BEGIN IMMEDIATE`` transaction."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            work(db)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    @property
+    def staged(self) -> int:
+        """How many keys wait for :meth:`commit`."""
+        return len(self._staged)
+
+    def lookup(self, keys: Sequence[str]) -> dict[str, SeenEntry]:
+        found: dict[str, SeenEntry] = {}
+        staged = self._staged
+        missing: list[str] = []
+        for key in keys:
+            entry = staged.get(key)
+            if entry is None:
+                missing.append(key)
+            else:
+                found[key] = entry
+        db = self._db
+        for start in range(0, len(missing), _LOOKUP_CHUNK):
+            chunk = missing[start : start + _LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(
+                f"SELECT key, kind, kept, source, first_seen, at FROM seen WHERE key IN ({marks})",
+                chunk,
+            )
+            for row in rows:
+                found[row[0]] = SeenEntry(*row)
+        return found
+
+    def add(self, entries: Iterable[SeenEntry]) -> None:
+        staged = self._staged
+        for entry in entries:
+            current = staged.get(entry.key)
+            if current is None:
+                staged[entry.key] = entry
+            else:
+                staged[entry.key] = _merge(current, entry)
+
+    def add_signatures(self, signatures: Iterable[NearSignature]) -> None:
+        for signature in signatures:
+            self._staged_near.setdefault(signature.key, signature)
+
+    def signatures(self, version: str) -> Iterator[NearSignature]:
+        rows = self._db.execute(
+            "SELECT key, version, signature, source, first_seen FROM near WHERE version = ?",
+            (version,),
+        ).fetchall()
+        for row in rows:
+            if row[0] not in self._staged_near:
+                yield NearSignature(row[0], row[1], bytes(row[2]), row[3], row[4])
+        yield from (sig for sig in list(self._staged_near.values()) if sig.version == version)
+
+    def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
+        staged = self._staged_validators.get(url)
+        if staged is not None:
+            return staged[0], staged[1]
+        row = self._db.execute(
+            "SELECT etag, last_modified FROM validators WHERE url = ?", (url,)
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def set_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        self._staged_validators[url] = (etag, last_modified, _now_s())
+
+    def commit(self) -> None:
+        """Write everything staged in one transaction; on failure nothing is lost from staging."""
+        if not (self._staged or self._staged_near or self._staged_validators):
+            return
+        # Sorted keys touch B-tree pages in order, which keeps big batches cache-friendly.
+        seen = sorted(self._staged.values())
+        near = sorted(self._staged_near.values())
+        validators = sorted(
+            (url, etag, modified, updated)
+            for url, (etag, modified, updated) in self._staged_validators.items()
+        )
+
+        def work(db: sqlite3.Connection) -> None:
+            db.executemany(_UPSERT_SEEN, seen)
+            db.executemany(
+                "INSERT OR IGNORE INTO near (key, version, signature, source, first_seen) "
+                "VALUES (?, ?, ?, ?, ?)",
+                near,
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO validators (url, etag, last_modified, updated) "
+                "VALUES (?, ?, ?, ?)",
+                validators,
+            )
+
+        self._write(work)
+        self._staged.clear()
+        self._staged_near.clear()
+        self._staged_validators.clear()
+
+    def close(self) -> None:
+        """Close the connection; staged, uncommitted data is dropped on purpose."""
+        self._db.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def open_store(path: str | os.PathLike[str] | None) -> MemoryStore | SQLiteStore:
+    """Open the SQLite store at ``path``, or a fresh :class:`MemoryStore` for ``None``."""
+    if path is None:
+        return MemoryStore()
+    return SQLiteStore(path)
+
+
+def _existing(path: str | os.PathLike[str]) -> SQLiteStore:
+    if not Path(path).is_file():
+        raise SourceNotFoundError("no state file here", source=os.fspath(path))
+    return SQLiteStore(path)
+
+
+def _iso(seconds: int | None) -> str | None:
+    if seconds is None:
+        return None
+    stamp = datetime.fromtimestamp(seconds, tz=timezone.utc).replace(tzinfo=None)
+    return f"{stamp.isoformat()}Z"
+
+
+def _file_size(path: Path) -> int:
+    total = 0
+    for suffix in ("", "-wal", "-shm"):
+        part = path.with_name(path.name + suffix)
+        if part.is_file():
+            total += part.stat().st_size
+    return total
+
+
+def state_info(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Describe a state file for ``newsingest state info``; JSON-safe.
+
+    Returns:
+        ``path``, ``size_bytes`` (database plus WAL), ``schema_version``, ``keys`` (total),
+        ``keys_by_kind``, ``key_versions`` (count per prefix such as ``"c1"``),
+        ``near_signatures`` (count per algorithm version), ``validators`` (feeds with
+        remembered validators), ``oldest_first_seen`` and ``newest_first_seen`` (ISO UTC).
+
+    Raises:
+        SourceNotFoundError: no file at ``path`` (it is never created here).
+        StoreError: the file is not a newsingest state file of a known layout.
+    """
+    with _existing(path) as store:
+        db = store._db
+        keys, oldest, newest = db.execute(
+            "SELECT count(*), min(first_seen), max(first_seen) FROM seen"
+        ).fetchone()
+        by_kind = dict(db.execute("SELECT kind, count(*) FROM seen GROUP BY kind ORDER BY kind"))
+        versions = dict(
+            db.execute(
+                "SELECT substr(key, 1, instr(key, ':') - 1) AS v, count(*) FROM seen "
+                "GROUP BY v ORDER BY v"
+            )
+        )
+        near = dict(
+            db.execute("SELECT version, count(*) FROM near GROUP BY version ORDER BY version")
+        )
+        (validators,) = db.execute("SELECT count(*) FROM validators").fetchone()
+        return {
+            "path": os.fspath(path),
+            "size_bytes": _file_size(store.path),
+            "schema_version": STORE_SCHEMA_VERSION,
+            "keys": keys,
+            "keys_by_kind": by_kind,
+            "key_versions": versions,
+            "near_signatures": near,
+            "validators": validators,
+            "oldest_first_seen": _iso(oldest),
+            "newest_first_seen": _iso(newest),
+        }
+
+
+def prune(path: str | os.PathLike[str], older_than: timedelta, now: datetime | None = None) -> int:
+    """Forget keys and signatures first seen more than ``older_than`` before ``now``.
+
+    Feed validators are kept: forgetting them only costs a full re-download, and a
+    pruned key can only make an article be emitted again, never lost.
+
+    Args:
+        path: an existing state file.
+        older_than: the age limit, e.g. ``timedelta(days=90)``.
+        now: the reference instant (aware); defaults to the current time.
+
+    Returns:
+        How many rows (keys plus signatures) were removed.
+
+    Raises:
+        SourceNotFoundError: no file at ``path``.
+        ValueError: ``older_than`` is negative or ``now`` is naive.
+    """
+    if older_than < timedelta(0):
+        raise ValueError(f"older_than must not be negative, got {older_than}")
+    if now is None:
+        now = datetime.now(timezone.utc)
+    elif now.utcoffset() is None:
+        raise ValueError(f"now must be timezone-aware, got {now!r}")
+    cutoff = int((now - older_than).timestamp())
+    removed = 0
+
+    def work(db: sqlite3.Connection) -> None:
+        nonlocal removed
+        removed += db.execute("DELETE FROM seen WHERE first_seen < ?", (cutoff,)).rowcount
+        removed += db.execute("DELETE FROM near WHERE first_seen < ?", (cutoff,)).rowcount
+
+    with _existing(path) as store:
+        store._write(work)
+        store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return removed
