@@ -22,13 +22,16 @@ http_urls = st.builds(
 utc_datetimes = st.datetimes(
     min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc)
 )
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats(
-    allow_nan=False, allow_infinity=False
-) | text
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | text
+)
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(text, children, max_size=3),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(text, children, max_size=3),
     max_leaves=8,
 )
 
@@ -82,7 +85,9 @@ seed_line = (
 @st.composite
 def seed_articles(draw: st.DrawFn, location: str = "case.txt") -> Article:
     """Articles the seed text format can carry, as its reader would produce them."""
-    day = draw(st.dates(min_value=datetime(1000, 1, 1).date(), max_value=datetime(9999, 12, 31).date()))
+    day = draw(
+        st.dates(min_value=datetime(1000, 1, 1).date(), max_value=datetime(9999, 12, 31).date())
+    )
     published = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
     return Article(
         title=draw(seed_line),

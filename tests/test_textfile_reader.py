@@ -105,8 +105,11 @@ def test_directory_is_read_recursively_in_sorted_order(tmp_path: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     items = list(SeedTextReader().read(tmp_path))
-    locations = [Path(item.source.location).relative_to(tmp_path).as_posix() for item in items
-                 if isinstance(item, Article)]
+    locations = [
+        Path(item.source.location).relative_to(tmp_path).as_posix()
+        for item in items
+        if isinstance(item, Article)
+    ]
     assert locations == ["a/1.txt", "a/z/0.txt", "b/2.txt", "c.txt"]
 
 

@@ -16,7 +16,9 @@ from newsingest.exceptions import (
     SourceNotFoundError,
     UnsupportedSourceError,
 )
+from newsingest.ingest import IngestRun, RunReport, ingest
 from newsingest.model import Article, Provenance
+from newsingest.readers import Reader, ReaderRegistry, default_registry
 
 try:
     __version__ = version("newsingest")
@@ -26,6 +28,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     "Article",
     "FetchError",
+    "IngestRun",
     "InvalidDateError",
     "InvalidURLError",
     "MissingExtraError",
@@ -34,9 +37,14 @@ __all__ = [
     "NormalizationError",
     "ParseError",
     "Provenance",
+    "Reader",
+    "ReaderRegistry",
     "RegistryError",
+    "RunReport",
     "SourceError",
     "SourceNotFoundError",
     "UnsupportedSourceError",
     "__version__",
+    "default_registry",
+    "ingest",
 ]

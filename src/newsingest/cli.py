@@ -87,20 +87,39 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("sources", nargs="*", metavar="SOURCE", help="file, directory, glob or '-'")
-    run.add_argument("-o", "--output", default="-", metavar="FILE",
-                     help="write articles here (default: stdout)")
-    run.add_argument("--reader", metavar="NAME",
-                     help="force a reader instead of detecting one per source")
-    run.add_argument("--on-error", choices=("raise", "skip", "quarantine"), default="skip",
-                     help="on a bad record: stop, skip it (default), or quarantine it")
-    run.add_argument("--quarantine", metavar="FILE",
-                     help="where quarantine records go (implies --on-error quarantine)")
-    run.add_argument("--no-normalize", action="store_true",
-                     help="emit records exactly as the readers produced them")
-    run.add_argument("--no-plugins", action="store_true",
-                     help="do not load readers from installed plugins (entry points)")
-    run.add_argument("-q", "--quiet", action="store_true",
-                     help="no progress, no per-error lines; only the summary")
+    run.add_argument(
+        "-o", "--output", default="-", metavar="FILE", help="write articles here (default: stdout)"
+    )
+    run.add_argument(
+        "--reader", metavar="NAME", help="force a reader instead of detecting one per source"
+    )
+    run.add_argument(
+        "--on-error",
+        choices=("raise", "skip", "quarantine"),
+        default="skip",
+        help="on a bad record: stop, skip it (default), or quarantine it",
+    )
+    run.add_argument(
+        "--quarantine",
+        metavar="FILE",
+        help="where quarantine records go (implies --on-error quarantine)",
+    )
+    run.add_argument(
+        "--no-normalize",
+        action="store_true",
+        help="emit records exactly as the readers produced them",
+    )
+    run.add_argument(
+        "--no-plugins",
+        action="store_true",
+        help="do not load readers from installed plugins (entry points)",
+    )
+    run.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress, no per-error lines; only the summary",
+    )
 
     commands.add_parser("readers", help="list the registered readers")
     return parser

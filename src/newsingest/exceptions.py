@@ -43,10 +43,7 @@ __all__ = [
 
 def _where(source: str | None, line: int | None, item: int | None) -> str:
     """Say where a problem is, as ``file:line`` or ``url item N``."""
-    if source is None:
-        where = "<unknown source>"
-    else:
-        where = source
+    where = "<unknown source>" if source is None else source
     if line is not None:
         where = f"{where}:{line}"
     if item is not None:

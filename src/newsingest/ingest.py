@@ -28,6 +28,7 @@ from newsingest.readers import (
     Reader,
     ReaderRegistry,
     SourceLike,
+    buffer_stream,
     default_registry,
     expand_sources,
     source_name,
@@ -123,7 +124,7 @@ def normalise_article(article: Article) -> Article:
 
     if article.url is None:
         return article
-    changes: dict[str, str] = {}
+    changes: dict[str, Any] = {}
     canonical = article.canonical_url
     if canonical is None:
         canonical = canonical_url(article.url)
@@ -255,6 +256,8 @@ def ingest(
                     continue
                 run_report.sources += 1
                 try:
+                    if forced is None:
+                        source = buffer_stream(source)
                     chosen = forced if forced is not None else registry.resolve(source)
                     items = chosen.read(source)
                     for item in items:
@@ -262,12 +265,14 @@ def ingest(
                             run_report.read += 1
                             if normalize:
                                 try:
-                                    item = normalise_article(item)
+                                    article = normalise_article(item)
                                 except InvalidURLError as error:
                                     reject(_url_error(item, error), chosen.name)
                                     continue
+                            else:
+                                article = item
                             run_report.emitted += 1
-                            yield item
+                            yield article
                         elif isinstance(item, NewsIngestWarning):
                             warn(item)
                         else:

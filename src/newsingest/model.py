@@ -69,12 +69,12 @@ def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _check_str_items(_inst: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+def _check_str_items(
+    _inst: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]
+) -> None:
     for index, item in enumerate(value):
         if not isinstance(item, str):
-            raise TypeError(
-                f"{attribute.name}[{index}] must be a str, not {type(item).__name__}"
-            )
+            raise TypeError(f"{attribute.name}[{index}] must be a str, not {type(item).__name__}")
 
 
 def _check_json(path: str, value: object) -> None:

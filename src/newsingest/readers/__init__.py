@@ -16,6 +16,7 @@ entry-point group, loaded when :meth:`ReaderRegistry.load_entry_points` is calle
 from __future__ import annotations
 
 import glob
+import io
 import os
 from collections.abc import Callable, Iterable, Iterator
 from importlib import metadata
@@ -41,6 +42,7 @@ __all__ = [
     "ReaderRegistry",
     "Registration",
     "SourceLike",
+    "buffer_stream",
     "default_registry",
     "expand_sources",
     "is_url",
@@ -109,11 +111,11 @@ def is_url(source: object) -> bool:
 def source_name(source: object) -> str:
     """The name to show for a source in provenance and errors."""
     if isinstance(source, (str, os.PathLike)):
-        return os.fspath(source)  # type: ignore[arg-type]
+        return os.fspath(source)
     if isinstance(source, (bytes, bytearray)):
         return "<bytes>"
     name = getattr(source, "name", None)
-    if isinstance(name, str) and name and not name.startswith("<"):
+    if isinstance(name, str) and name:
         return name
     return "<stream>"
 
@@ -132,17 +134,17 @@ def expand_sources(
     """
     if isinstance(sources, (str, bytes, bytearray, os.PathLike)) or hasattr(sources, "read"):
         sources = [sources]  # type: ignore[list-item]
-    for source in sources:  # type: ignore[union-attr]
+    for source in sources:
         if isinstance(source, (bytes, bytearray)) or hasattr(source, "read") or is_url(source):
             yield source
             continue
-        path = Path(os.fspath(source))  # type: ignore[arg-type]
+        path = Path(os.fspath(source))
         if path.is_dir():
             yield from _walk(path)
         elif path.is_file():
             yield source
         elif _has_glob(str(path)):
-            matches = sorted(glob.glob(str(path), recursive=True))
+            matches = sorted(glob.glob(str(path), recursive=True))  # noqa: PTH207 - absolute patterns
             if not matches:
                 raise SourceNotFoundError("glob matched no file", source=str(path))
             for match in matches:
@@ -172,8 +174,21 @@ def _walk(root: Path) -> Iterator[str]:
             yield entry.path
 
 
+def buffer_stream(source: SourceLike) -> SourceLike:
+    """Make an open stream re-readable so it can be sniffed, keeping its name.
+
+    Paths, URLs and bytes come back unchanged; a stream is read into memory.
+    """
+    if isinstance(source, (str, bytes, bytearray, os.PathLike)) or not hasattr(source, "read"):
+        return source
+    name, data = open_binary(source)
+    buffered = io.BytesIO(data)
+    buffered.name = name
+    return buffered
+
+
 def read_head(source: SourceLike, size: int = SNIFF_BYTES) -> bytes:
-    """The first ``size`` bytes of a path or bytes (streams are not consumed: b"")."""
+    """The first ``size`` bytes of a path, bytes or seekable stream (rewound after)."""
     if isinstance(source, (bytes, bytearray)):
         return bytes(source[:size])
     if isinstance(source, (str, os.PathLike)):
@@ -182,6 +197,8 @@ def read_head(source: SourceLike, size: int = SNIFF_BYTES) -> bytes:
                 return handle.read(size)
         except OSError:
             return b""
+    if isinstance(source, io.BytesIO):
+        return source.getvalue()[:size]
     return b""
 
 
@@ -400,4 +417,3 @@ def _builtin_hooks() -> list[Callable[[ReaderRegistry], None]]:
 
     hooks: list[Callable[[ReaderRegistry], None]] = [textfile.register]
     return hooks
-

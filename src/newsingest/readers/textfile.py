@@ -192,9 +192,7 @@ def parse(data: bytes, name: str) -> Article | ParseError:
             "field_too_long",
         )
     if not _URL_RE.match(url):
-        return fail(
-            f"line 3 must be an absolute http(s) URL, found {url[:80]!r}", 3, "bad_url"
-        )
+        return fail(f"line 3 must be an absolute http(s) URL, found {url[:80]!r}", 3, "bad_url")
 
     body: list[str] = []
     for number, line in enumerate(lines[3:], start=4):
@@ -203,8 +201,7 @@ def parse(data: bytes, name: str) -> Article | ParseError:
             continue
         if len(segment) > LIMITS["segment_chars"]:
             return fail(
-                f"segment is {len(segment)} characters, over the "
-                f"{LIMITS['segment_chars']} limit",
+                f"segment is {len(segment)} characters, over the {LIMITS['segment_chars']} limit",
                 number,
                 "field_too_long",
             )
@@ -235,9 +232,7 @@ def _check_line(field: str, value: str) -> None:
     if "\n" in value or "\r" in value:
         raise ValueError(f"{field} contains a line break, which the seed format cannot carry")
     if value != value.strip():
-        raise ValueError(
-            f"{field} has surrounding whitespace, which the seed format does not keep"
-        )
+        raise ValueError(f"{field} has surrounding whitespace, which the seed format does not keep")
     if not value:
         raise ValueError(f"{field} is empty, which the seed format cannot carry")
 
@@ -260,8 +255,9 @@ def dumps(article: Article, *, lossy: bool = False) -> str:
     if not lossy:
         _check_line("title", article.title)
         _check_line("url", article.url)
-        if article.published != article.published.replace(hour=0, minute=0, second=0,
-                                                          microsecond=0):
+        if article.published != article.published.replace(
+            hour=0, minute=0, second=0, microsecond=0
+        ):
             raise ValueError("published has a time of day; the seed format stores days only")
         if article.published_precision != "day":
             raise ValueError(
@@ -282,7 +278,9 @@ def dumps(article: Article, *, lossy: bool = False) -> str:
     return "\n".join([title, date, article.url, *body]) + "\n"
 
 
-def write(article: Article, target: str | os.PathLike[str] | IO[str], *, lossy: bool = False) -> None:
+def write(
+    article: Article, target: str | os.PathLike[str] | IO[str], *, lossy: bool = False
+) -> None:
     """Write one Article in the seed format to a path or an open text stream."""
     text = dumps(article, lossy=lossy)
     if isinstance(target, (str, os.PathLike)):
