@@ -1,0 +1,693 @@
+"""RSS and Atom feeds: reader ``feed``.
+
+Everything feedparser reads (RSS 0.9x, 1.0, 2.0, Atom 0.3 and 1.0) from a path,
+bytes, a stream or an http(s) URL (fetched through :mod:`newsingest.fetch`, with
+conditional GET when the reader has a validator store). Feeds are recognised by
+content: the root element after the BOM, XML declaration, comments and DOCTYPE
+is ``rss``, ``rdf:RDF`` or ``feed``; an HTML page is not a feed.
+
+Each entry becomes an :class:`~newsingest.model.Article`:
+
+* ``title``: tags stripped, entities decoded, whitespace collapsed;
+* ``url``: the entry's link resolved against ``xml:base`` and the feed URL, else
+  the guid when it is a permalink URL; ``None`` unless absolute http(s);
+* ``published``: the first raw string of published, updated, created, through
+  :func:`newsingest.normalize.dates.parse_date` (feedparser's ``*_parsed`` tuples
+  drop the offset and fill gaps from the clock, so they are never used); an
+  unparseable date keeps ``published_raw`` and yields a ``bad_date`` warning;
+* ``body``: the entry content, else its description/summary, as plain-text
+  segments (:func:`newsingest._html.html_to_segments`); ``summary``: the
+  description as text when the entry also has separate content;
+* ``authors``, ``tags``, ``language`` (entry, else feed), and provenance with the
+  entry index, entry id, feed title and feed URL (after redirects).
+
+Faults stay local: an entry that cannot be turned into an Article is yielded as a
+:class:`~newsingest.exceptions.ParseError` with its index and the others still
+come; a malformed ("bozo") feed yields what feedparser recovered plus one
+``bozo`` :class:`~newsingest.exceptions.NewsIngestWarning`. A document that is
+not a feed at all (HTML, JSON, empty) raises :class:`ParseError`
+(``reason="not_a_feed"``), and so does one declaring XML entities
+(``entity_declaration``): nested entities are how a 600-byte feed grows a
+300,000-character title.
+
+What one feed or entry may cost is capped by :data:`LIMITS`; an entry over a cap
+is a ParseError naming it (``too_large``), never a silently truncated record.
+feedparser is imported on first read, with HTML sanitising and relative-URI
+rewriting turned off per call: only plain text leaves this reader.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urljoin, urlsplit
+
+import attrs
+
+from newsingest._html import html_to_segments, text_to_segments
+from newsingest.exceptions import (
+    InvalidDateError,
+    NewsIngestWarning,
+    ParseError,
+    SourceNotFoundError,
+)
+from newsingest.fetch import Fetcher, ValidatorStore
+from newsingest.model import Article, Provenance
+from newsingest.normalize.dates import parse_date
+from newsingest.readers import (
+    ReaderItem,
+    ReaderRegistry,
+    SourceLike,
+    is_url,
+    source_name,
+)
+
+__all__ = ["FEED_ACCEPT", "LIMITS", "FeedReader", "read_feed_list", "register", "sniff_feed"]
+
+#: The ``Accept`` header sent when fetching a feed.
+FEED_ACCEPT: Final = (
+    "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+)
+
+#: What one feed and one entry may cost.
+LIMITS: Final[Mapping[str, int]] = {
+    "document_bytes": 16 * 1024 * 1024,  # a file or stream read whole
+    "entries": 5_000,  # entries read from one document; the rest is one ParseError
+    "title_chars": 2_000,  # rendered title (entry or feed)
+    "url_chars": 8_192,  # entry link; longer ones are dropped with a bad_url warning
+    "id_chars": 8_192,  # entry id kept in provenance
+    "html_chars": 4_000_000,  # one raw HTML field (title, summary, one content block)
+    "summary_chars": 100_000,  # rendered summary
+    "segments": 5_000,  # body segments of one entry
+    "segment_chars": 100_000,  # one body segment
+    "names": 200,  # authors, and tags, of one entry
+    "name_chars": 1_000,  # one author or tag
+}
+
+_FEED_ROOTS: Final = frozenset({"rss", "rdf", "feed"})
+_NAME_RE: Final = re.compile(r"[A-Za-z_][\w.:-]*")
+_SPACE_RE: Final = re.compile(r"[ \t\n\r\f\v]+")
+_HTML_TYPES: Final = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
+_UTF16_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
+
+
+@attrs.frozen
+class _Prolog:
+    """What precedes the root element of a document."""
+
+    root: str | None  # local name of the root element, as written
+    declares_entities: bool
+    first_char: str  # first non-blank character, "" for a blank document
+
+
+def _decode_for_scan(data: bytes) -> str:
+    if data.startswith(_UTF16_BOMS):
+        return data.decode("utf-16", "replace")
+    if data[:4] in (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00"):
+        return data.decode("utf-32", "replace")
+    if data[:2] in (b"<\x00", b"\x00<"):
+        return data.decode("utf-16-le" if data[0] else "utf-16-be", "replace")
+    # Every other encoding a feed may use is ASCII-compatible for markup.
+    return data.decode("latin-1")
+
+
+def _scan_prolog(data: bytes) -> _Prolog:
+    """Walk the BOM, XML declaration, PIs, comments and DOCTYPE up to the root."""
+    text = _decode_for_scan(data)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if text.startswith("ï»¿"):  # a UTF-8 BOM seen through latin-1
+        text = text[3:]
+    position, size = 0, len(text)
+    first = text.lstrip()[:1]
+    entities = False
+    while True:
+        while position < size and text[position] in " \t\r\n":
+            position += 1
+        if position >= size or text[position] != "<":
+            return _Prolog(None, entities, first)
+        if text.startswith("<?", position):
+            end = text.find("?>", position + 2)
+            if end < 0:
+                return _Prolog(None, entities, first)
+            position = end + 2
+        elif text.startswith("<!--", position):
+            end = text.find("-->", position + 4)
+            if end < 0:
+                return _Prolog(None, entities, first)
+            position = end + 3
+        elif text[position : position + 9].upper() == "<!DOCTYPE":
+            bracket = text.find("[", position)
+            close = text.find(">", position)
+            if close < 0:
+                return _Prolog(None, entities, first)
+            if 0 <= bracket < close:
+                subset_end = text.find("]", bracket)
+                if subset_end < 0:
+                    subset_end = size
+                if "<!ENTITY" in text[bracket:subset_end].upper():
+                    entities = True
+                close = text.find(">", subset_end)
+                if close < 0:
+                    return _Prolog(None, entities, first)
+            position = close + 1
+        else:
+            match = _NAME_RE.match(text, position + 1)
+            if match is None:
+                return _Prolog(None, entities, first)
+            return _Prolog(match.group().rpartition(":")[2], entities, first)
+
+
+def sniff_feed(head: bytes) -> bool:
+    """True when ``head`` starts an RSS, RDF or Atom document (root ``rss``/``RDF``/``feed``)."""
+    root = _scan_prolog(head).root
+    return root is not None and root.lower() in _FEED_ROOTS
+
+
+def _describe_non_feed(prolog: _Prolog) -> str:
+    if not prolog.first_char:
+        return "an empty document is not a feed"
+    if prolog.first_char in "{[":
+        return "this looks like JSON, not an RSS or Atom feed"
+    if prolog.root is None:
+        return "this is not XML (no root element), so not an RSS or Atom feed"
+    if prolog.root.lower() in {"html", "head", "body"}:
+        return "this is an HTML page, not an RSS or Atom feed"
+    return f"XML with root element <{prolog.root}> is not an RSS or Atom feed"
+
+
+def _collapse(text: str) -> str:
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def _is_html(detail: Mapping[str, Any] | None) -> bool:
+    return detail is not None and str(detail.get("type") or "").lower() in _HTML_TYPES
+
+
+class _Rejected(Exception):
+    """An entry field is over a limit; becomes the entry's ParseError."""
+
+    def __init__(self, message: str, reason: str = "too_large") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def _render_text(value: str, detail: Mapping[str, Any] | None, field: str) -> str:
+    if len(value) > LIMITS["html_chars"]:
+        raise _Rejected(f"{field} is {len(value)} characters, over {LIMITS['html_chars']}")
+    if _is_html(detail):
+        return " ".join(html_to_segments(value))
+    return _collapse(value)
+
+
+def _segments(value: str, detail: Mapping[str, Any] | None, field: str) -> list[str]:
+    if len(value) > LIMITS["html_chars"]:
+        raise _Rejected(f"{field} is {len(value)} characters, over {LIMITS['html_chars']}")
+    if _is_html(detail):
+        return html_to_segments(value)
+    return text_to_segments(value)
+
+
+def _http_url(value: str) -> bool:
+    if any(char.isspace() for char in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+class FeedReader:
+    """Reader ``feed``: RSS/RDF/Atom documents to Articles (see the module docstring).
+
+    Args:
+        fetcher: the :class:`~newsingest.fetch.Fetcher` used for http(s) URLs
+            (its validator store gives conditional GET). When ``None``, each URL
+            read uses a fresh Fetcher with ``validators``.
+        validators: a validator store for that fresh Fetcher; give a
+            ``fetcher`` or ``validators``, not both.
+        now: the present, for rejecting dates too far in the future; ``None``
+            reads the clock once per document.
+        max_future: how far past ``now`` a date may lie; ``None`` checks nothing.
+    """
+
+    name = "feed"
+    suffixes = (".xml", ".rss", ".atom", ".rdf")
+    url_prefixes = ("http://", "https://")
+
+    def __init__(
+        self,
+        *,
+        fetcher: Fetcher | None = None,
+        validators: ValidatorStore | None = None,
+        now: datetime | None = None,
+        max_future: timedelta | None = timedelta(hours=48),
+    ) -> None:
+        if fetcher is not None and validators is not None:
+            raise ValueError("give a fetcher (with its own validators) or validators, not both")
+        if now is not None and now.utcoffset() is None:
+            raise TypeError("now must be a timezone-aware datetime")
+        self.fetcher = fetcher
+        self.validators = validators
+        self.now = now
+        self.max_future = max_future
+
+    def sniff(self, head: bytes) -> bool:
+        """True for an RSS, RDF or Atom document; False for HTML and anything else."""
+        return sniff_feed(head)
+
+    def read(self, source: SourceLike) -> Iterator[ReaderItem]:
+        """Yield the Articles, rejected entries and warnings of one feed.
+
+        Raises:
+            ParseError: the document is not a feed, declares entities, or is over
+                ``LIMITS["document_bytes"]``.
+            FetchError: fetching a URL failed (HTTP error, timeout, too large…).
+            SourceNotFoundError: no such file.
+        """
+        if is_url(source):
+            yield from self._read_url(str(source))
+            return
+        name = source_name(source)
+        data = _read_bounded(source, name)
+        yield from self.parse(data, location=name)
+
+    def _read_url(self, url: str) -> Iterator[ReaderItem]:
+        fetcher = self.fetcher
+        owned = fetcher is None
+        if fetcher is None:
+            fetcher = Fetcher(validators=self.validators)
+        try:
+            result = fetcher.fetch(url, headers={"Accept": FEED_ACCEPT}, update_validators=False)
+            if result.not_modified:
+                return
+            yield from self.parse(
+                result.content,
+                location=url,
+                feed_url=result.final_url,
+                charset=result.charset,
+            )
+            # Validators are stored only once every entry has been handed over:
+            # a consumer that stops early gets the feed again next poll.
+            fetcher.remember(result)
+        finally:
+            if owned:
+                fetcher.close()
+
+    def parse(
+        self,
+        data: bytes,
+        *,
+        location: str,
+        feed_url: str | None = None,
+        charset: str | None = None,
+    ) -> Iterator[ReaderItem]:
+        """Parse feed bytes already in hand (a fetched body, a file's content).
+
+        Args:
+            data: the document.
+            location: what provenance and errors call the source.
+            feed_url: the URL the document came from (base for relative links).
+            charset: the charset an HTTP response declared, if any.
+
+        Raises:
+            ParseError: the document is not a feed or declares entities.
+        """
+        prolog = _scan_prolog(data)
+        if prolog.declares_entities:
+            raise ParseError(
+                "the document declares XML entities in its DOCTYPE; refused, because "
+                "nested entities can expand a few bytes into megabytes",
+                source=location,
+                reason="entity_declaration",
+            )
+        root = (prolog.root or "").lower()
+        if not prolog.first_char or prolog.first_char in "{[" or root in {"html", "head"}:
+            raise ParseError(_describe_non_feed(prolog), source=location, reason="not_a_feed")
+
+        import feedparser  # noqa: PLC0415 - heavy import, deferred to first read
+
+        headers = {
+            "content-type": f"application/xml; charset={charset}"
+            if charset
+            else ("application/xml")
+        }
+        if feed_url:
+            headers["content-location"] = feed_url
+        try:
+            result = feedparser.parse(
+                data,
+                sanitize_html=False,
+                resolve_relative_uris=False,
+                response_headers=headers,
+            )
+        except Exception as error:  # feedparser promises not to raise; keep the promise
+            failure = ParseError(
+                f"feedparser failed: {type(error).__name__}: {error}",
+                source=location,
+                reason="unparseable",
+            )
+            raise failure from error
+        entries = result.get("entries") or []
+        if not result.get("version") and not entries:
+            raise ParseError(_describe_non_feed(prolog), source=location, reason="not_a_feed")
+        if result.get("bozo"):
+            problem = result.get("bozo_exception")
+            yield NewsIngestWarning(
+                f"malformed feed ({type(problem).__name__}: {problem}); "
+                f"{len(entries)} entries recovered",
+                source=location,
+                reason="bozo",
+            )
+        feed = result.get("feed") or {}
+        feed_title = _render_text(
+            str(feed.get("title") or ""), feed.get("title_detail"), "feed title"
+        )
+        if len(feed_title) > LIMITS["title_chars"]:
+            yield NewsIngestWarning(
+                f"feed title is {len(feed_title)} characters, over {LIMITS['title_chars']}; "
+                "left out of provenance",
+                source=location,
+                reason="too_large",
+            )
+            feed_title = ""
+        context = _FeedContext(
+            location=location,
+            feed_url=feed_url or _self_link(feed),
+            feed_title=feed_title or None,
+            language=_clean_language(feed.get("language")),
+            authors=_names(feed.get("authors"))
+            if str(result.get("version", "")).startswith("atom")
+            else (),
+            now=self._now(),
+            max_future=self.max_future,
+        )
+        for index, entry in enumerate(entries):
+            if index >= LIMITS["entries"]:
+                yield ParseError(
+                    f"feed has {len(entries)} entries; only the first {LIMITS['entries']} are read",
+                    source=location,
+                    item=index,
+                    reason="too_many_entries",
+                )
+                break
+            yield from _entry_items(entry, index, context)
+
+    def _now(self) -> datetime | None:
+        if self.max_future is None:
+            return None
+        return self.now if self.now is not None else datetime.now(timezone.utc)
+
+
+@attrs.frozen
+class _FeedContext:
+    location: str
+    feed_url: str | None
+    feed_title: str | None
+    language: str | None
+    authors: tuple[str, ...]
+    now: datetime | None
+    max_future: timedelta | None
+
+
+def _self_link(feed: Mapping[str, Any]) -> str | None:
+    for link in feed.get("links") or ():
+        href = link.get("href")
+        if link.get("rel") == "self" and isinstance(href, str) and _http_url(href):
+            return href if len(href) <= LIMITS["url_chars"] else None
+    return None
+
+
+def _clean_language(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value if value and len(value) <= 64 else None
+
+
+def _names(items: object) -> tuple[str, ...]:
+    names: list[str] = []
+    if not isinstance(items, list):
+        return ()
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        name = _collapse(str(item.get("name") or item.get("email") or ""))
+        if name:
+            names.append(name)
+    return tuple(names)
+
+
+def _entry_items(
+    entry: Mapping[str, Any], index: int, context: _FeedContext
+) -> Iterator[ReaderItem]:
+    warnings: list[NewsIngestWarning] = []
+    try:
+        article = _entry_article(entry, index, context, warnings)
+    except _Rejected as rejected:
+        yield ParseError(str(rejected), source=context.location, item=index, reason=rejected.reason)
+        return
+    except Exception as error:  # one odd entry must not stop the feed
+        failure = ParseError(
+            f"entry cannot be read: {type(error).__name__}: {error}",
+            source=context.location,
+            item=index,
+            reason="invalid_entry",
+        )
+        failure.__cause__ = error
+        yield failure
+        return
+    yield from warnings
+    yield article
+
+
+def _entry_article(
+    entry: Mapping[str, Any],
+    index: int,
+    context: _FeedContext,
+    warnings: list[NewsIngestWarning],
+) -> Article:
+    def warn(message: str, reason: str) -> None:
+        warnings.append(
+            NewsIngestWarning(message, source=context.location, item=index, reason=reason)
+        )
+
+    title = _render_text(str(entry.get("title") or ""), entry.get("title_detail"), "title")
+    if len(title) > LIMITS["title_chars"]:
+        raise _Rejected(f"title is {len(title)} characters, over {LIMITS['title_chars']}")
+
+    url = _entry_url(entry, context, warn)
+
+    published = precision = raw_date = None
+    for key in ("published", "updated", "created"):
+        candidate = entry.get(key)
+        if isinstance(candidate, str) and candidate.strip():
+            raw_date = candidate
+            break
+    if raw_date is not None:
+        try:
+            if context.now is not None and context.max_future is not None:
+                parsed = parse_date(raw_date, now=context.now, max_future=context.max_future)
+            else:
+                parsed = parse_date(raw_date)
+        except InvalidDateError as error:
+            warn(f"date {raw_date!r} cannot be used: {error.message} [{error.reason}]", "bad_date")
+        else:
+            published, precision = parsed.instant, parsed.precision
+
+    body: list[str] = []
+    content_blocks = entry.get("content") or []
+    for position, block in enumerate(content_blocks):
+        body.extend(_segments(str(block.get("value") or ""), block, f"content[{position}]"))
+    summary_detail = entry.get("summary_detail")
+    summary_text: str | None = None
+    if summary_detail is not None:  # feedparser copies content into `summary` without a detail
+        summary_segments = _segments(str(entry.get("summary") or ""), summary_detail, "summary")
+        if content_blocks:
+            summary_text = "\n\n".join(summary_segments) or None
+        else:
+            body = summary_segments
+    if summary_text is not None and len(summary_text) > LIMITS["summary_chars"]:
+        raise _Rejected(
+            f"summary is {len(summary_text)} characters, over {LIMITS['summary_chars']}"
+        )
+    if len(body) > LIMITS["segments"]:
+        raise _Rejected(f"body has {len(body)} segments, over {LIMITS['segments']}")
+    for position, segment in enumerate(body):
+        if len(segment) > LIMITS["segment_chars"]:
+            raise _Rejected(
+                f"body segment {position} is {len(segment)} characters, "
+                f"over {LIMITS['segment_chars']}"
+            )
+
+    authors = _names(entry.get("authors"))
+    if not authors:
+        author = entry.get("author")
+        authors = (_collapse(author),) if isinstance(author, str) and author.strip() else ()
+    if not authors:
+        authors = context.authors
+    tags = tuple(
+        name
+        for name in (
+            _collapse(str(tag.get("label") or tag.get("term") or ""))
+            for tag in entry.get("tags") or ()
+            if isinstance(tag, Mapping)
+        )
+        if name
+    )
+    for label, names in (("authors", authors), ("tags", tags)):
+        if len(names) > LIMITS["names"]:
+            raise _Rejected(f"{len(names)} {label}, over {LIMITS['names']}")
+        for name in names:
+            if len(name) > LIMITS["name_chars"]:
+                raise _Rejected(
+                    f"one of the {label} is {len(name)} characters, over {LIMITS['name_chars']}"
+                )
+
+    language = None
+    for detail in (entry.get("title_detail"), summary_detail, *content_blocks):
+        if isinstance(detail, Mapping):
+            language = _clean_language(detail.get("language"))
+            if language:
+                break
+    language = language or context.language
+
+    entry_id = entry.get("id")
+    if not isinstance(entry_id, str) or not entry_id.strip():
+        entry_id = None
+    elif len(entry_id) > LIMITS["id_chars"]:
+        raise _Rejected(f"entry id is {len(entry_id)} characters, over {LIMITS['id_chars']}")
+
+    return Article(
+        title=title,
+        url=url,
+        published=published,
+        published_precision=precision,
+        published_raw=raw_date,
+        body=body,
+        summary=summary_text,
+        authors=authors,
+        tags=tags,
+        language=language,
+        source=Provenance(
+            reader="feed",
+            location=context.location,
+            item=index,
+            feed_title=context.feed_title,
+            feed_url=context.feed_url,
+            entry_id=entry_id,
+        ),
+    )
+
+
+def _entry_url(entry: Mapping[str, Any], context: _FeedContext, warn: Any) -> str | None:
+    link: str | None = None
+    for candidate in entry.get("links") or ():
+        href = candidate.get("href")
+        if (
+            isinstance(href, str)
+            and href.strip()
+            and candidate.get("rel", "alternate") == ("alternate")
+        ):
+            link = href.strip()
+            break
+    from_guid = False
+    if link is None:
+        guid = entry.get("id")
+        if entry.get("guidislink") and isinstance(guid, str) and guid.strip():
+            link, from_guid = guid.strip(), True
+    if link is None:
+        return None
+    if context.feed_url and not _http_url(link):
+        link = urljoin(context.feed_url, link)
+    if len(link) > LIMITS["url_chars"]:
+        warn(f"link is {len(link)} characters, over {LIMITS['url_chars']}; dropped", "bad_url")
+        return None
+    if not _http_url(link):
+        if not from_guid:  # a guid that is a URN is simply not a link
+            warn(f"link {link[:200]!r} is not an absolute http(s) URL; dropped", "bad_url")
+        return None
+    return link
+
+
+def _read_bounded(source: SourceLike, name: str) -> bytes:
+    limit = LIMITS["document_bytes"]
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(os.fspath(source))
+        try:
+            size = path.stat().st_size
+            if size > limit:
+                raise ParseError(
+                    f"document is {size} bytes, over the {limit}-byte limit",
+                    source=name,
+                    reason="too_large",
+                )
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise SourceNotFoundError("no such file", source=name) from None
+        except IsADirectoryError:
+            raise SourceNotFoundError("is a directory, not a file", source=name) from None
+    else:
+        chunk = source.read(limit + 1)
+        data = chunk.encode("utf-8", "surrogatepass") if isinstance(chunk, str) else bytes(chunk)
+    if len(data) > limit:
+        raise ParseError(
+            f"document is over the {limit}-byte limit", source=name, reason="too_large"
+        )
+    return data
+
+
+def read_feed_list(path: str | os.PathLike[str]) -> list[str]:
+    """Read a list of feed URLs: one a line, blank lines and ``#`` comments ignored.
+
+    A ``#`` after whitespace ends the line's URL (a comment); UTF-8 with or
+    without BOM. Repeated URLs are kept once, in first-seen order.
+
+    Raises:
+        SourceNotFoundError: no such file.
+        ParseError: a line is not an absolute http(s) URL (``file:line`` in the
+            message, ``reason="invalid_url"``), or the file is not UTF-8.
+    """
+    name = os.fspath(path)
+    try:
+        raw = Path(name).read_bytes()
+    except FileNotFoundError:
+        raise SourceNotFoundError("no such file", source=name) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        bad_line = raw.count(b"\n", 0, error.start) + 1
+        raise ParseError(
+            "not UTF-8 text", source=name, line=bad_line, reason="undecodable"
+        ) from None
+    urls: list[str] = []
+    seen: set[str] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        url = re.sub(r"\s+#.*$", "", stripped)
+        if not _http_url(url):
+            raise ParseError(
+                f"{url[:200]!r} is not an absolute http(s) feed URL",
+                source=name,
+                line=number,
+                reason="invalid_url",
+            )
+        if url not in seen:
+            seen.add(url)
+            urls.append(url)
+    return urls
+
+
+def register(registry: ReaderRegistry) -> None:
+    """Register a default :class:`FeedReader` (the built-in registry's hook)."""
+    registry.register(FeedReader())
