@@ -11,11 +11,32 @@ from newsingest.normalize.dates import (
     ParsedDate,
     parse_date,
 )
+from newsingest.normalize.text import TEXT_NORM_VERSION, normalize_text
+from newsingest.normalize.urls import (
+    CONTENT_PARAMS,
+    DEFAULT_TRACKING,
+    MAX_URL_LENGTH,
+    TRACKING_PARAMS,
+    TRACKING_PREFIXES,
+    URL_KEY_VERSION,
+    canonical_url,
+    url_key,
+)
 
 __all__ = [
     "AMBIGUOUS_ZONES",
+    "CONTENT_PARAMS",
     "DEFAULT_MAX_FUTURE",
+    "DEFAULT_TRACKING",
+    "MAX_URL_LENGTH",
+    "TEXT_NORM_VERSION",
+    "TRACKING_PARAMS",
+    "TRACKING_PREFIXES",
+    "URL_KEY_VERSION",
     "ZONE_ABBREVIATIONS",
     "ParsedDate",
+    "canonical_url",
+    "normalize_text",
     "parse_date",
+    "url_key",
 ]
