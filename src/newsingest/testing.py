@@ -294,6 +294,7 @@ class LocalHTTPServer:
         self.errors: list[BaseException] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._port: int | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -305,6 +306,7 @@ class LocalHTTPServer:
         server.owner = self
         self._stopping.clear()
         self._server = server
+        self._port = int(server.server_address[1])
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -342,10 +344,10 @@ class LocalHTTPServer:
 
     @property
     def port(self) -> int:
-        """The bound port (the server must be running)."""
-        if self._server is None:
-            raise RuntimeError("server is not running")
-        return int(self._server.server_address[1])
+        """The bound port; still known after the server stopped, for assertions."""
+        if self._port is None:
+            raise RuntimeError("server was never started")
+        return self._port
 
     @property
     def base_url(self) -> str:

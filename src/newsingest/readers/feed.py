@@ -564,6 +564,11 @@ def _entry_article(
     elif len(entry_id) > LIMITS["id_chars"]:
         raise _Rejected(f"entry id is {len(entry_id)} characters, over {LIMITS['id_chars']}")
 
+    if not (title or url or body or summary_text or entry_id):
+        raise _Rejected(
+            "entry has no title, link, id or text (nothing left after recovery)", "empty_entry"
+        )
+
     return Article(
         title=title,
         url=url,
