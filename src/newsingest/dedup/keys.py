@@ -49,7 +49,7 @@ TITLE_KEY_VERSION: Final = "t1"
 
 #: The text normalisation the ``c1`` / ``t1`` keys were defined with. A test pins
 #: ``TEXT_NORM_VERSION`` to this, so changing the normaliser forces a new key version.
-BUILT_FOR_TEXT_NORM: Final = 1
+BUILT_FOR_TEXT_NORM: Final = "t1"
 
 #: Key types a Deduplicator can use, in the order they are reported when several match.
 KEY_TYPES: Final = ("url", "content", "title")
