@@ -1,0 +1,678 @@
+"""Hydration: turn URL stubs into full articles by fetching and extracting their pages.
+
+:func:`hydrate` takes Articles that have a ``url`` (typically the stubs the
+``urls`` reader yields), downloads each page through :class:`newsingest.fetch.Fetcher`
+(bounded concurrency, a politeness delay per host, timeouts, a size limit,
+redirects followed and recorded) and extracts with :func:`extract_page`:
+
+* title, authors and the main text, as segments, by trafilatura (the field's
+  reference extractor, installed with ``pip install 'newsingest[extract]'``);
+* the publication date from the page's own metadata only (JSON-LD
+  ``datePublished``, then ``article:published_time`` and similar ``<meta>``
+  tags), parsed by :func:`newsingest.normalize.dates.parse_date`. A date is never
+  guessed from the text or the URL;
+* the language the page declares (``<html lang>``, ``Content-Language``,
+  ``og:locale``, JSON-LD ``inLanguage``);
+* the canonical URL the page declares (``<link rel="canonical">``, then
+  ``og:url``). It becomes the article's ``canonical_url`` (and feeds its
+  ``url_key``) when it is on the same site as the page that was fetched;
+  otherwise, for example for a syndicated copy pointing at the original
+  publisher, the fetched URL's canonical form is used and the declaration is
+  kept in ``extra["declared_canonical"]``.
+
+A page that cannot become an article (HTTP error, transfer failure, not HTML,
+no text) becomes a :class:`HydrationError` with a reason code (``http_404``,
+``read_timeout``, ``too_large``, ``not_html``, ``no_text``…) naming the list
+file and line the URL came from; hydration never stops on one bad page.
+
+What one page may cost is bounded by the fetcher's ``max_bytes`` and timeouts;
+extraction works on that many bytes at most.
+"""
+
+from __future__ import annotations
+
+import codecs
+import importlib
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Final, TypeAlias
+from urllib.parse import urljoin, urlsplit
+
+import attrs
+
+from newsingest.exceptions import (
+    FetchError,
+    InvalidDateError,
+    InvalidURLError,
+    MissingExtraError,
+    NewsIngestWarning,
+    ParseError,
+)
+from newsingest.fetch import DEFAULT_MAX_BYTES, Fetcher, FetchResult
+from newsingest.model import Article
+from newsingest.normalize.dates import parse_date
+from newsingest.normalize.urls import canonical_url, url_key
+
+#: An lxml HTML tree. lxml ships no type information, so it is handled as ``Any``.
+HtmlElement: TypeAlias = Any
+
+__all__ = [
+    "DEFAULT_MIN_TEXT_CHARS",
+    "ExtractedPage",
+    "HydrationError",
+    "extract_page",
+    "hydrate",
+    "same_site",
+]
+
+#: A page whose extracted main text is shorter than this has ``no_text``.
+DEFAULT_MIN_TEXT_CHARS: Final = 80
+
+#: What hydration asks servers for.
+_ACCEPT: Final = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
+_HTML_TYPES: Final = frozenset({"text/html", "application/xhtml+xml"})
+
+#: ``<meta>`` tags that state a publication date, most specific first.
+_DATE_META: Final = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publication_date",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "date",
+)
+#: JSON-LD ``@type`` values that describe the article itself.
+_ARTICLE_TYPES: Final = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "backgroundnewsarticle",
+        "reviewnewsarticle",
+        "blogposting",
+        "liveblogposting",
+        "socialmediaposting",
+        "report",
+        "scholarlyarticle",
+        "techarticle",
+    }
+)
+_JSONLD_MAX_CHARS: Final = 1_000_000
+_JSONLD_MAX_DEPTH: Final = 12
+_META_CHARSET: Final = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_XML_DECLARATION: Final = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+
+
+class HydrationError(ParseError):
+    """One listed URL could not be turned into an article.
+
+    ``source``, ``line`` and ``item`` point at the list entry (as for a
+    :class:`~newsingest.exceptions.ParseError`); ``reason`` says why
+    (``http_404``, ``not_html``, ``no_text``, ``too_large``, ``read_timeout``…).
+    A fetch failure is chained as ``__cause__``.
+
+    Attributes:
+        url: the URL that was fetched.
+        final_url: where redirects led, when the server answered.
+        status: the HTTP status, when there was one.
+    """
+
+    default_reason = "hydration_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        item: int | None = None,
+        reason: str | None = None,
+        url: str | None = None,
+        final_url: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, source=source, line=line, item=item, reason=reason)
+        self.url = url
+        self.final_url = final_url
+        self.status = status
+
+
+@attrs.frozen(kw_only=True)
+class ExtractedPage:
+    """What :func:`extract_page` found on one HTML page.
+
+    Attributes:
+        title: the headline (``""`` when the page has none).
+        body: the main text as segments (paragraphs, headings, list items), in order.
+        published_raw: the publication date exactly as the page's metadata states it.
+        authors: author names.
+        language: the language the page declares (``"en"``, ``"en-GB"``…).
+        declared_canonical: the absolute canonical URL the page declares, as
+            written (relative links resolved against the page URL), not normalised.
+    """
+
+    title: str = ""
+    body: tuple[str, ...] = ()
+    published_raw: str | None = None
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+    declared_canonical: str | None = None
+
+
+# --- extraction ---------------------------------------------------------------------------
+
+
+def _require_trafilatura() -> Any:
+    try:
+        import trafilatura  # noqa: PLC0415 - optional extra, imported on use
+    except ImportError as error:
+        raise MissingExtraError.for_extra(
+            "hydrating articles (extracting text from web pages)", "extract", "trafilatura"
+        ) from error
+    return trafilatura
+
+
+def _encoding(content: bytes, declared: str | None) -> str:
+    """The encoding to decode a page with: HTTP header, then ``<meta charset>``, then UTF-8."""
+    candidates = [declared]
+    match = _META_CHARSET.search(content[:4096])
+    if match:
+        candidates.append(match.group(1).decode("ascii"))
+    for candidate in candidates:
+        if not candidate:
+            continue
+        try:
+            return codecs.lookup(candidate).name
+        except LookupError:
+            continue
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def _decode(content: bytes, declared: str | None) -> str:
+    if content.startswith(codecs.BOM_UTF8):
+        return content[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
+    return content.decode(_encoding(content, declared), errors="replace")
+
+
+def _parse_html(html: str) -> HtmlElement | None:
+    # lxml comes with the extract extra; imported by name because it ships no types.
+    etree = importlib.import_module("lxml.etree")
+    lxml_html = importlib.import_module("lxml.html")
+    # lxml refuses str input that carries an XML encoding declaration (XHTML pages).
+    html = _XML_DECLARATION.sub("", html, count=1)
+    if not html.strip():
+        return None
+    try:
+        return lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _meta(tree: HtmlElement) -> dict[str, str]:
+    """``<meta>`` values by lower-cased ``property``, ``name``, ``itemprop`` or ``http-equiv``.
+
+    The first occurrence of a key wins, as browsers and crawlers do.
+    """
+    found: dict[str, str] = {}
+    for element in tree.iter("meta"):
+        content = element.get("content")
+        if content is None or not content.strip():
+            continue
+        for attribute in ("property", "name", "itemprop", "http-equiv"):
+            key = element.get(attribute)
+            if key:
+                found.setdefault(key.strip().lower(), content.strip())
+    return found
+
+
+def _jsonld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
+    """Every JSON object in the page's JSON-LD scripts (``@graph`` and lists flattened)."""
+    objects: list[dict[str, Any]] = []
+    budget = _JSONLD_MAX_CHARS
+
+    def walk(value: Any, depth: int) -> None:
+        if depth > _JSONLD_MAX_DEPTH:
+            return
+        if isinstance(value, list):
+            for item in value:
+                walk(item, depth + 1)
+        elif isinstance(value, dict):
+            objects.append(value)
+            graph = value.get("@graph")
+            if graph is not None:
+                walk(graph, depth + 1)
+
+    for script in tree.iter("script"):
+        if (script.get("type") or "").strip().lower() != "application/ld+json":
+            continue
+        text = script.text or ""
+        budget -= len(text)
+        if budget < 0:
+            break
+        try:
+            walk(json.loads(text), 0)
+        except ValueError:
+            continue  # broken JSON-LD is common; the page's other metadata still counts
+    return objects
+
+
+def _types(value: dict[str, Any]) -> set[str]:
+    declared = value.get("@type")
+    if isinstance(declared, str):
+        return {declared.lower()}
+    if isinstance(declared, list):
+        return {item.lower() for item in declared if isinstance(item, str)}
+    return set()
+
+
+def _date_candidates(
+    tree: HtmlElement, meta: dict[str, str], jsonld: list[dict[str, Any]]
+) -> list[str]:
+    """Publication dates the page states, most trustworthy first."""
+    candidates: list[str] = []
+    articles = [value for value in jsonld if _types(value) & _ARTICLE_TYPES]
+    for value in [*articles, *(value for value in jsonld if value not in articles)]:
+        published = value.get("datePublished")
+        if isinstance(published, str) and published.strip():
+            candidates.append(published.strip())
+    candidates.extend(meta[key] for key in _DATE_META if key in meta)
+    for element in tree.iter("time"):
+        if (element.get("itemprop") or "").lower() == "datepublished" and element.get("datetime"):
+            candidates.append(element.get("datetime", "").strip())
+    return candidates
+
+
+def _language(tree: HtmlElement, meta: dict[str, str], jsonld: list[dict[str, Any]]) -> str | None:
+    lang: str = (
+        tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
+    ).strip()
+    if lang:
+        return lang
+    declared = meta.get("content-language", "").split(",")[0].strip()
+    if declared:
+        return declared
+    for value in jsonld:
+        in_language = value.get("inLanguage")
+        if isinstance(in_language, str) and in_language.strip():
+            return in_language.strip()
+    locale = meta.get("og:locale", "").strip()
+    return locale.replace("_", "-") if locale else None
+
+
+def _declared_canonical(tree: HtmlElement, meta: dict[str, str], url: str) -> str | None:
+    for element in tree.iter("link"):
+        rel = (element.get("rel") or "").lower().split()
+        href: str = (element.get("href") or "").strip()
+        if "canonical" in rel and href:
+            return urljoin(url, href)
+    og_url = meta.get("og:url", "").strip()
+    return urljoin(url, og_url) if og_url else None
+
+
+def _authors(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(name.strip() for name in value.split(";") if name.strip())
+
+
+def extract_page(html: str | bytes, *, url: str, charset: str | None = None) -> ExtractedPage:
+    """Extract an article's fields from one HTML page, offline.
+
+    Args:
+        html: the page, as text or as the bytes the server sent.
+        url: the URL the page was fetched from (resolves relative links).
+        charset: the ``charset`` the server declared for ``bytes`` input.
+
+    Raises:
+        MissingExtraError: trafilatura is not installed (``newsingest[extract]``).
+    """
+    trafilatura = _require_trafilatura()
+    text = _decode(html, charset) if isinstance(html, bytes) else html
+    tree = _parse_html(text)
+    if tree is None:
+        return ExtractedPage()
+    meta = _meta(tree)
+    jsonld = _jsonld_objects(tree)
+    dates = _date_candidates(tree, meta, jsonld)
+    language = _language(tree, meta, jsonld)
+    declared = _declared_canonical(tree, meta, url)
+    # trafilatura prunes the tree it is given; our metadata is read by now.
+    document = trafilatura.bare_extraction(
+        tree, url=url, with_metadata=True, include_comments=False, include_tables=True
+    )
+    title = ""
+    segments: list[str] = []
+    authors: tuple[str, ...] = ()
+    if document is not None:
+        title = (document.title or "").strip()
+        authors = _authors(document.author)
+        segments = [line.strip() for line in (document.text or "").split("\n") if line.strip()]
+    if segments and title and segments[0] == title:
+        segments = segments[1:]  # the headline is the title, not the first paragraph
+    return ExtractedPage(
+        title=title,
+        body=tuple(segments),
+        published_raw=dates[0] if dates else None,
+        authors=authors,
+        language=language,
+        declared_canonical=declared,
+    )
+
+
+# --- sites and dates ----------------------------------------------------------------------
+
+
+def _site(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def same_site(first: str, second: str) -> bool:
+    """True when the hosts are equal or one is a subdomain of the other, ``www.`` aside.
+
+    Without a public-suffix list we cannot tell ``news.example.com`` and
+    ``blog.example.com`` are siblings, so they count as different sites: a
+    declared canonical across them is not trusted (a duplicate is then missed,
+    never invented).
+    """
+    a, b = _site(first), _site(second)
+    if not a or not b:
+        return False
+    return a == b or a.endswith("." + b) or b.endswith("." + a)
+
+
+# --- fetching with politeness ---------------------------------------------------------------
+
+
+class _HostPacer:
+    """One request at a time per host, and ``delay`` seconds between them."""
+
+    def __init__(self, delay: float, sleep: Callable[[float], None]) -> None:
+        self._delay = delay
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._hosts: dict[str, threading.Lock] = {}
+        self._next: dict[str, float] = {}
+
+    def _host_lock(self, host: str) -> threading.Lock:
+        with self._lock:
+            return self._hosts.setdefault(host, threading.Lock())
+
+    def run(self, url: str, action: Callable[[], FetchResult]) -> FetchResult:
+        host = (urlsplit(url).hostname or "").lower()
+        with self._host_lock(host):
+            wait = self._next.get(host, 0.0) - time.monotonic()
+            if wait > 0:
+                self._sleep(wait)
+            try:
+                return action()
+            finally:
+                self._next[host] = time.monotonic() + self._delay
+
+
+def _fail(article: Article, message: str, reason: str, **details: Any) -> HydrationError:
+    source = article.source
+    return HydrationError(
+        message,
+        source=source.location,
+        line=source.line,
+        item=source.item,
+        reason=reason,
+        url=article.url,
+        **details,
+    )
+
+
+def _is_html(result: FetchResult) -> bool:
+    start = result.content[:512].lstrip().lower()
+    if start.startswith(codecs.BOM_UTF8):
+        start = start[len(codecs.BOM_UTF8) :].lstrip()
+    if start.startswith((b"%pdf", b"pk\x03\x04", b"\x89png", b"gif8", b"\xff\xd8\xff")):
+        return False  # a binary file behind a wrong Content-Type
+    if result.content_type is not None:
+        return result.content_type in _HTML_TYPES
+    return start.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
+def _build(
+    article: Article,
+    result: FetchResult,
+    *,
+    min_text_chars: int,
+) -> Iterator[Article | HydrationError | NewsIngestWarning]:
+    """Turn one fetched page into the hydrated article, or the error saying why not."""
+    if not _is_html(result):
+        kind = result.content_type or "unknown content type"
+        yield _fail(
+            article,
+            f"{result.final_url} is not an HTML page ({kind})",
+            "not_html",
+            final_url=result.final_url,
+            status=result.status,
+        )
+        return
+    try:
+        page = extract_page(result.content, url=result.final_url, charset=result.charset)
+    except Exception as error:  # third-party extraction must never end a run
+        failure = _fail(
+            article,
+            f"{result.final_url}: extraction failed ({type(error).__name__}: {error})",
+            "extraction_failed",
+            final_url=result.final_url,
+            status=result.status,
+        )
+        failure.__cause__ = error
+        yield failure
+        return
+    text_chars = sum(len(segment) for segment in page.body)
+    if text_chars < min_text_chars:
+        yield _fail(
+            article,
+            f"{result.final_url} has no article text ({text_chars} characters extracted, "
+            f"{min_text_chars} needed)",
+            "no_text",
+            final_url=result.final_url,
+            status=result.status,
+        )
+        return
+    source = article.source
+    extra = dict(article.extra)
+    extra["final_url"] = result.final_url
+    extra["redirects"] = list(result.redirects)
+    if page.declared_canonical is not None:
+        extra["declared_canonical"] = page.declared_canonical
+
+    canonical = canonical_url(result.final_url)
+    if page.declared_canonical is not None and same_site(page.declared_canonical, result.final_url):
+        try:
+            canonical = canonical_url(page.declared_canonical)
+        except InvalidURLError as error:
+            yield NewsIngestWarning(
+                f"declared canonical URL {page.declared_canonical!r} is unusable "
+                f"({error.reason}); using the fetched URL",
+                source=source.location,
+                line=source.line,
+                item=source.item,
+                reason="invalid_canonical",
+            )
+
+    changes: dict[str, Any] = {
+        "title": page.title or article.title,
+        "body": page.body,
+        "authors": page.authors or article.authors,
+        "language": page.language or article.language,
+        "canonical_url": canonical,
+        "url_key": url_key(canonical),
+        "extra": extra,
+    }
+    if page.published_raw is not None:
+        try:
+            parsed = parse_date(page.published_raw)
+        except InvalidDateError as error:
+            yield NewsIngestWarning(
+                f"publication date {page.published_raw!r} on {result.final_url} is unusable "
+                f"({error.reason}); the article keeps no date",
+                source=source.location,
+                line=source.line,
+                item=source.item,
+                reason="invalid_date",
+            )
+            changes["published_raw"] = page.published_raw
+        else:
+            changes["published"] = parsed.instant
+            changes["published_precision"] = parsed.precision
+            changes["published_raw"] = parsed.raw
+    yield article.evolve(**changes)
+
+
+def hydrate(
+    items: Iterable[Article | ParseError | NewsIngestWarning],
+    *,
+    fetcher: Fetcher | None = None,
+    concurrency: int = 4,
+    per_host_delay: float = 1.0,
+    timeout: float = 30.0,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    min_text_chars: int = DEFAULT_MIN_TEXT_CHARS,
+) -> Iterator[Article | ParseError | NewsIngestWarning]:
+    """Fetch and extract each article's page; yield results in input order.
+
+    Args:
+        items: Articles with a ``url`` (reader output may be passed as is:
+            errors, warnings and Articles without a URL pass through unchanged).
+        fetcher: the :class:`~newsingest.fetch.Fetcher` to use (it is not closed).
+            By default one is made with ``timeout`` and ``max_bytes`` and closed
+            at the end.
+        concurrency: pages fetched at once, at most.
+        per_host_delay: seconds between the end of one request to a host and
+            the start of the next; requests to one host never overlap.
+        timeout: connect and read timeout in seconds (default fetcher only).
+        max_bytes: largest page accepted (default fetcher only).
+        min_text_chars: main text shorter than this is ``no_text``.
+
+    Yields:
+        The hydrated Article for each good page (``url`` as listed; title, body,
+        date, authors, language, ``canonical_url`` and ``url_key`` from the page;
+        ``extra`` gains ``final_url``, ``redirects`` and ``declared_canonical``),
+        a :class:`HydrationError` for each page that failed, and
+        :class:`~newsingest.exceptions.NewsIngestWarning` objects for oddities
+        (an unusable date or canonical link) just before the article they concern.
+
+    Raises:
+        MissingExtraError: trafilatura is not installed; raised at the call, before
+            anything is fetched.
+        ValueError: ``concurrency`` below 1 or a negative ``per_host_delay``.
+    """
+    _require_trafilatura()
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    if per_host_delay < 0:
+        raise ValueError("per_host_delay must not be negative")
+    return _hydrate(
+        items,
+        fetcher=fetcher,
+        concurrency=concurrency,
+        per_host_delay=per_host_delay,
+        timeout=timeout,
+        max_bytes=max_bytes,
+        min_text_chars=min_text_chars,
+    )
+
+
+_Pending: TypeAlias = "tuple[Article, Future[FetchResult | FetchError]]"
+_Slot: TypeAlias = "Article | ParseError | NewsIngestWarning | _Pending"
+
+
+def _hydrate(
+    items: Iterable[Article | ParseError | NewsIngestWarning],
+    *,
+    fetcher: Fetcher | None,
+    concurrency: int,
+    per_host_delay: float,
+    timeout: float,
+    max_bytes: int,
+    min_text_chars: int,
+) -> Iterator[Article | ParseError | NewsIngestWarning]:
+    owned = fetcher is None
+    client = (
+        Fetcher(connect_timeout=timeout, read_timeout=timeout, max_bytes=max_bytes)
+        if fetcher is None
+        else fetcher
+    )
+    pacer = _HostPacer(per_host_delay, time.sleep)
+
+    def fetch(url: str) -> FetchResult | FetchError:
+        try:
+            return pacer.run(
+                url,
+                lambda: client.fetch(url, headers={"Accept": _ACCEPT}, conditional=False),
+            )
+        except FetchError as error:
+            return error
+
+    def settle(slot: _Slot) -> Iterator[Article | ParseError | NewsIngestWarning]:
+        if not isinstance(slot, tuple):
+            yield slot
+            return
+        article, future = slot
+        outcome = future.result()
+        if isinstance(outcome, FetchError):
+            error = _fail(
+                article,
+                f"{article.url}: {outcome.message}",
+                outcome.reason,
+                status=outcome.status,
+            )
+            error.__cause__ = outcome
+            yield error
+            return
+        yield from _build(article, outcome, min_text_chars=min_text_chars)
+
+    window: deque[_Slot] = deque()
+    pending = 0
+    try:
+        with ThreadPoolExecutor(
+            max_workers=concurrency, thread_name_prefix="newsingest-hydrate"
+        ) as pool:
+            try:
+                for item in items:
+                    if isinstance(item, Article) and item.url is not None:
+                        window.append((item, pool.submit(fetch, item.url)))
+                        pending += 1
+                    else:
+                        window.append(item)
+                    # Keep a bounded number of pages in flight ahead of the consumer.
+                    while pending >= 2 * concurrency or (
+                        window and not isinstance(window[0], tuple)
+                    ):
+                        slot = window.popleft()
+                        if isinstance(slot, tuple):
+                            pending -= 1
+                        yield from settle(slot)
+                while window:
+                    yield from settle(window.popleft())
+            finally:
+                for slot in window:
+                    if isinstance(slot, tuple):
+                        slot[1].cancel()
+    finally:
+        if owned:
+            client.close()
