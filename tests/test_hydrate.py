@@ -424,3 +424,123 @@ def test_invalid_options_are_refused() -> None:
         hydrate([], concurrency=0)
     with pytest.raises(ValueError, match="per_host_delay"):
         hydrate([], per_host_delay=-1)
+
+
+# --- edge cases of real pages -----------------------------------------------------------------
+
+STORY = (
+    "<p>Le conseil municipal a voté jeudi soir la construction de barrières anti-crue "
+    "amovibles le long du quai est, après le mois de février le plus pluvieux jamais mesuré.</p>"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "charset"),
+    [
+        (f'<html><head><meta charset="windows-1252"></head><body>{STORY}</body></html>', None),
+        (
+            '<html><head><meta http-equiv="Content-Type" content="text/html; '
+            f'charset=iso-8859-1"></head><body>{STORY}</body></html>',
+            None,
+        ),
+        (f"<html><body>{STORY}</body></html>", "no-such-charset"),  # unknown: sniffed instead
+    ],
+)
+def test_extract_decodes_legacy_encodings(data: str, charset: str | None) -> None:
+    """A page in a legacy encoding is decoded from its meta charset, or sniffed as cp1252."""
+    found = extract_page(data.encode("cp1252"), url="https://x.example/", charset=charset)
+    assert found.body == (
+        "Le conseil municipal a voté jeudi soir la construction de barrières anti-crue "
+        "amovibles le long du quai est, après le mois de février le plus pluvieux jamais mesuré.",
+    )
+
+
+def test_extract_utf8_bom_and_xhtml_declaration() -> None:
+    """An XHTML page with a BOM and an XML declaration parses (lxml refuses those in str)."""
+    data = (
+        b"\xef\xbb\xbf<?xml version='1.0' encoding='utf-8'?>\n"
+        b'<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="nl"><body>'
+        + STORY.encode("utf-8")
+        + b"</body></html>"
+    )
+    found = extract_page(data, url="https://x.example/")
+    assert found.language == "nl"
+    assert found.body[0].startswith("Le conseil municipal a voté")
+
+
+@pytest.mark.parametrize(
+    ("head", "language", "published_raw"),
+    [
+        (
+            '<meta http-equiv="Content-Language" content="de-AT, de">',
+            "de-AT",
+            None,
+        ),
+        (
+            '<script type="application/ld+json">{"@type": "WebPage", "inLanguage": "es",'
+            ' "datePublished": "2023-05-06"}</script>',
+            "es",
+            "2023-05-06",
+        ),
+    ],
+)
+def test_extract_other_declarations(head: str, language: str, published_raw: str | None) -> None:
+    """Content-Language and JSON-LD inLanguage declare the language when <html lang> does not."""
+    found = extract_page(f"<html><head>{head}</head><body>{STORY}</body></html>", url="https://x/")
+    assert found.language == language
+    assert found.published_raw == published_raw
+
+
+def test_extract_time_element_and_json_ld_order() -> None:
+    """JSON-LD of the article wins over other JSON-LD; <time itemprop> is the last resort."""
+    article_last = (
+        '<script type="application/ld+json">[{"@type": "WebPage", "datePublished": "2020-01-01"},'
+        ' {"@type": ["NewsArticle"], "datePublished": "2024-06-01T10:00:00Z"}]</script>'
+    )
+    found = extract_page(
+        f"<html><head>{article_last}</head><body>{STORY}</body></html>", url="https://x/"
+    )
+    assert found.published_raw == "2024-06-01T10:00:00Z"
+    timed = f'<html><body><time itemprop="datePublished" datetime="2024-07-08">8 July</time>{STORY}'
+    assert extract_page(timed, url="https://x/").published_raw == "2024-07-08"
+
+
+def test_page_without_content_type_is_sniffed(fetcher: Fetcher) -> None:
+    """With no Content-Type, a body that starts like HTML is treated as HTML."""
+    body = (PAGES / "meta_only.html").read_bytes()
+    with serve({"/a": Response(body=body), "/b": Response(body=b"just some text")}) as local:
+        good, bad = run([stub(local.url("/a")), stub(local.url("/b"))], fetcher)
+    assert isinstance(good, Article)
+    assert isinstance(bad, HydrationError)
+    assert bad.reason == "not_html"
+
+
+def test_unusable_canonical_link_warns_and_keeps_fetched_url(fetcher: Fetcher) -> None:
+    """A same-site canonical link that cannot be normalised is reported; the fetched URL is used."""
+    html = (
+        (PAGES / "meta_only.html")
+        .read_text("utf-8")
+        .replace("</head>", '<link rel="canonical" href="http://127.0.0.1:99999/x"></head>')
+    )
+    with serve({"/a": Response(body=html, headers=HTML)}) as local:
+        warning, article = run([stub(local.url("/a"))], fetcher)
+    assert isinstance(warning, NewsIngestWarning)
+    assert warning.reason == "invalid_canonical"
+    assert isinstance(article, Article)
+    assert article.canonical_url == canonical_url(local.url("/a"))
+
+
+def test_extractor_crash_is_a_record_not_a_crash(
+    server: LocalHTTPServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the extractor raises on a page, that page is an extraction_failed record."""
+    import trafilatura
+
+    def explode(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", explode)
+    (error,) = run([stub(server.url("/news/meta"))], fetcher)
+    assert isinstance(error, HydrationError)
+    assert error.reason == "extraction_failed"
+    assert isinstance(error.__cause__, RuntimeError)

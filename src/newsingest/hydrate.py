@@ -301,9 +301,7 @@ def _date_candidates(
 
 
 def _language(tree: HtmlElement, meta: dict[str, str], jsonld: list[dict[str, Any]]) -> str | None:
-    lang: str = (
-        tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
-    ).strip()
+    lang: str = (tree.get("lang") or tree.get("xml:lang") or "").strip()
     if lang:
         return lang
     declared = meta.get("content-language", "").split(",")[0].strip()
