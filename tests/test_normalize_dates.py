@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from newsingest.exceptions import InvalidDateError, NormalizationError
 from newsingest.model import PRECISIONS
@@ -150,3 +152,176 @@ def test_error_pickles_with_reason() -> None:
         parse_date("2022-02-30")
     copy = pickle.loads(pickle.dumps(info.value))
     assert (copy.reason, copy.value, str(copy)) == ("invalid_field", "2022-02-30", str(info.value))
+
+
+# --- properties ---------------------------------------------------------------------
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_FULL_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_FULL_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_NAMED = {"EST": -300, "PDT": -420, "CET": 60, "CEST": 120, "JST": 540, "AEST": 600, "MSK": 180}
+
+
+def _offset(minutes: int) -> str:
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+
+
+def _truncate(value: datetime, precision: str) -> datetime:
+    """The instant a format of that precision states, in the value's own zone."""
+    if precision == "day":
+        return value.replace(hour=0, minute=0, second=0, microsecond=0)
+    if precision == "minute":
+        return value.replace(second=0, microsecond=0)
+    if precision == "second":
+        return value.replace(microsecond=0)
+    return value
+
+
+def _formats(local: datetime, name: str) -> list[tuple[str | int, str, datetime]]:
+    """Every layout of ``local`` (aware) as (text, precision, the zone it is written in)."""
+    utc = local.astimezone(UTC)
+    minutes = int(local.utcoffset().total_seconds()) // 60  # type: ignore[union-attr]
+    off = _offset(minutes)
+    named = local.astimezone(timezone(timedelta(minutes=_NAMED[name])))
+    y, mo, d = local.year, local.month, local.day
+    hms = f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+    frac = f"{local.microsecond:06d}"
+    wd, mon = _DAYS[local.weekday()], _MONTHS[mo - 1]
+    u = utc
+    u_hms = f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}"
+    hour12 = u.hour % 12 or 12
+    ampm = "AM" if u.hour < 12 else "PM"
+    n_hms = f"{named.hour:02d}:{named.minute:02d}:{named.second:02d}"
+    return [
+        (f"{y:04d}-{mo:02d}-{d:02d}T{hms}.{frac}{off[:3]}:{off[3:]}", "microsecond", local),
+        (f"{y:04d}-{mo:02d}-{d:02d}T{hms}{off}", "second", local),
+        (f"{y:04d}{mo:02d}{d:02d}T{hms.replace(':', '')}.{frac}{off}", "microsecond", local),
+        (f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u_hms}Z", "second", u),
+        (f"{u.year:04d}-{u.month:02d}-{u.day:02d} {u.hour:02d}:{u.minute:02d}", "minute", u),
+        (f"{u.year:04d}{u.month:02d}{u.day:02d}", "day", u),
+        (f"{u.year:04d}{u.month:02d}{u.day:02d}{u.hour:02d}{u.minute:02d}", "minute", u),
+        (
+            f"{u.year:04d}{u.month:02d}{u.day:02d}{u.hour:02d}{u.minute:02d}{u.second:02d}",
+            "second",
+            u,
+        ),
+        (f"{wd}, {d:02d} {mon} {y:04d} {hms} {off}", "second", local),
+        (f"{d} {_FULL_MONTHS[mo - 1]} {y:04d} {hms[:5]} {off}", "minute", local),
+        (
+            f"{_DAYS[named.weekday()]}, {named.day} {_MONTHS[named.month - 1]} {named.year} "
+            f"{n_hms} {name}",
+            "second",
+            named,
+        ),
+        (
+            f"{_FULL_DAYS[u.weekday()]}, {u.day:02d}-{_MONTHS[u.month - 1]}-{u.year % 100:02d} "
+            f"{u_hms} GMT",
+            "second",
+            u,
+        ),
+        (
+            f"{_DAYS[u.weekday()]} {_MONTHS[u.month - 1]} {u.day:2d} {u_hms} {u.year}",
+            "second",
+            u,
+        ),
+        (
+            f"{_FULL_MONTHS[u.month - 1]} {u.day}, {u.year} {hour12}:{u.minute:02d} {ampm} UTC",
+            "minute",
+            u,
+        ),
+        (f"{_FULL_MONTHS[u.month - 1]} {u.day}, {u.year}", "day", u),
+    ]
+
+
+def _epochs(utc: datetime) -> list[tuple[str | int, str, datetime]]:
+    """Epoch seconds (int, and str where it has 9 to 11 digits) and milliseconds."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    seconds = (utc - epoch) // timedelta(seconds=1)
+    millis = (utc - epoch) // timedelta(milliseconds=1)
+    whole = utc.replace(microsecond=0)
+    forms: list[tuple[str | int, str, datetime]] = [(seconds, "second", whole)]
+    if seconds > 0 and 9 <= len(str(seconds)) <= 11:
+        forms.append((str(seconds), "second", whole))
+    if abs(millis) > 1e11:
+        in_millis = utc.replace(microsecond=utc.microsecond // 1000 * 1000)
+        forms.append((millis, "second" if millis % 1000 == 0 else "microsecond", in_millis))
+    return forms
+
+
+_offsets = st.integers(-14 * 60, 14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1950, 1, 2),
+        max_value=datetime(2049, 12, 30),
+        timezones=_offsets,
+    ),
+    st.sampled_from(sorted(_NAMED)),
+)
+def test_every_format_round_trips_at_its_precision(local: datetime, name: str) -> None:
+    """Each supported layout of a random aware instant parses back to it, at that precision."""
+    for text, precision, written_in in [
+        *_formats(local, name),
+        *_epochs(local.astimezone(UTC)),
+    ]:
+        parsed = parse_date(text)
+        assert parsed.precision == precision, text
+        assert parsed.instant == _truncate(written_in, precision).astimezone(UTC), text
+        assert parsed.instant.tzinfo is UTC
+
+
+@given(st.text(max_size=60))
+def test_parse_date_raises_only_its_own_error_on_text(text: str) -> None:
+    """Arbitrary text gives a ParsedDate or InvalidDateError, nothing else."""
+    try:
+        parsed = parse_date(text)
+    except InvalidDateError as error:
+        assert error.reason
+    else:
+        assert parsed.instant.tzinfo is UTC
+        assert parsed.precision in PRECISIONS
+
+
+_date_alphabet = st.sampled_from(
+    [*"0123456789 -:+,./TZ", "Mar", "March", "Tue", "GMT", "EST", "IST", "PM", "st", "at", "of"]
+)
+
+
+@given(st.lists(_date_alphabet, max_size=14).map("".join))
+def test_parse_date_raises_only_its_own_error_on_date_like_text(text: str) -> None:
+    """Date-shaped noise reaches the deeper layers and still only raises InvalidDateError."""
+    try:
+        parsed = parse_date(text, now=datetime(2022, 3, 1, tzinfo=UTC))
+    except InvalidDateError as error:
+        assert error.reason
+    else:
+        assert parsed.instant - datetime(2022, 3, 1, tzinfo=UTC) <= timedelta(hours=48)
+
+
+@given(st.integers(min_value=-(10**20), max_value=10**20) | st.floats(allow_nan=True))
+def test_parse_date_on_any_number(value: float) -> None:
+    """Any int or float is an epoch or an InvalidDateError."""
+    assume(not isinstance(value, bool))
+    try:
+        parsed = parse_date(value)
+    except InvalidDateError as error:
+        assert error.reason in {"out_of_range", "invalid_field"}
+    else:
+        assert parsed.zone == "explicit"
