@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from newsingest.exceptions import (
+    FetchError,
     NewsIngestWarning,
     ParseError,
     SourceNotFoundError,
@@ -31,7 +32,7 @@ from newsingest.readers.feed import (
     register,
     sniff_feed,
 )
-from newsingest.testing import Response, conditional, redirect, serve
+from newsingest.testing import Response, RouteSpec, conditional, redirect, serve
 
 DATA = Path(__file__).parent / "data" / "feeds"
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -362,3 +363,32 @@ def _regenerate() -> None:
 
 if __name__ == "__main__" and "--regenerate" in sys.argv:
     _regenerate()
+
+
+def test_read_many_polls_feeds_concurrently_and_keeps_faults_local() -> None:
+    """One dead URL and one HTML page do not stop the others; a second poll is all 304s."""
+    store = MemoryValidatorStore()
+    routes: dict[str, RouteSpec] = {
+        "/a.xml": conditional((DATA / "rss20.xml").read_bytes(), etag='"a"'),
+        "/b.xml": conditional((DATA / "atom10.atom").read_bytes(), etag='"b"'),
+        "/gone.xml": Response(status=410),
+        "/page.xml": (DATA / "html_page.xml").read_bytes(),
+    }
+    with serve(routes) as server:
+        urls = [server.url(path) for path in ("/a.xml", "/gone.xml", "/page.xml", "/b.xml")]
+        reader = FeedReader(validators=store)
+        first = list(reader.read_many(urls, concurrency=2))
+        second = list(reader.read_many(urls, concurrency=2))
+    kinds = [
+        item.reason if isinstance(item, (FetchError, ParseError)) else type(item).__name__
+        for item in first
+    ]
+    assert kinds == ["Article", "Article", "http_410", "not_a_feed", "Article", "Article"]
+    assert [item.source.location for item in first if isinstance(item, Article)] == [
+        urls[0],
+        urls[0],
+        urls[3],
+        urls[3],
+    ]
+    assert [getattr(item, "reason", None) for item in second] == ["http_410", "not_a_feed"]
+    assert store.get_validators(urls[2]) is None

@@ -23,7 +23,8 @@ Each entry becomes an :class:`~newsingest.model.Article`:
 
 Faults stay local: an entry that cannot be turned into an Article is yielded as a
 :class:`~newsingest.exceptions.ParseError` with its index and the others still
-come; a malformed ("bozo") feed yields what feedparser recovered plus one
+come (an entry feedparser recovered with nothing in it is ``empty_entry``);
+a malformed ("bozo") feed yields what feedparser recovered plus one
 ``bozo`` :class:`~newsingest.exceptions.NewsIngestWarning`. A document that is
 not a feed at all (HTML, JSON, empty) raises :class:`ParseError`
 (``reason="not_a_feed"``), and so does one declaring XML entities
@@ -40,7 +41,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Final
@@ -50,12 +51,13 @@ import attrs
 
 from newsingest._html import html_to_segments, text_to_segments
 from newsingest.exceptions import (
+    FetchError,
     InvalidDateError,
     NewsIngestWarning,
     ParseError,
     SourceNotFoundError,
 )
-from newsingest.fetch import Fetcher, ValidatorStore
+from newsingest.fetch import Fetcher, FetchResult, ValidatorStore
 from newsingest.model import Article, Provenance
 from newsingest.normalize.dates import parse_date
 from newsingest.readers import (
@@ -297,6 +299,54 @@ class FeedReader:
             # a consumer that stops early gets the feed again next poll.
             fetcher.remember(result)
         finally:
+            if owned:
+                fetcher.close()
+
+    def read_many(
+        self, urls: Iterable[str], *, concurrency: int = 8
+    ) -> Iterator[ReaderItem | FetchError]:
+        """Poll several feed URLs, fetching up to ``concurrency`` at once.
+
+        Yields each feed's items in input order, as :meth:`read` would; a feed
+        that cannot be fetched is yielded as its :class:`FetchError` and one that
+        is not a feed as its :class:`ParseError`, and polling goes on. Unchanged
+        feeds (``304``) yield nothing. Each feed's validators are stored once its
+        items have all been taken.
+        """
+        fetcher = self.fetcher
+        owned = fetcher is None
+        if fetcher is None:
+            fetcher = Fetcher(validators=self.validators)
+        outcomes: Iterator[FetchResult | FetchError] = iter(())
+        try:
+            outcomes = fetcher.fetch_many(
+                urls,
+                concurrency=concurrency,
+                headers={"Accept": FEED_ACCEPT},
+                update_validators=False,
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, FetchError):
+                    yield outcome
+                    continue
+                if outcome.not_modified:
+                    continue
+                try:
+                    yield from self.parse(
+                        outcome.content,
+                        location=outcome.url,
+                        feed_url=outcome.final_url,
+                        charset=outcome.charset,
+                    )
+                except ParseError as error:
+                    yield error
+                    continue
+                fetcher.remember(outcome)
+        finally:
+            # Stop queued fetches now rather than when the generator is collected.
+            closer = getattr(outcomes, "close", None)
+            if closer is not None:
+                closer()
             if owned:
                 fetcher.close()
 
