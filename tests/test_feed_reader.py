@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from newsingest._html import html_to_segments, text_to_segments
 from newsingest.exceptions import (
     FetchError,
     NewsIngestWarning,
@@ -392,3 +393,62 @@ def test_read_many_polls_feeds_concurrently_and_keeps_faults_local() -> None:
     ]
     assert [getattr(item, "reason", None) for item in second] == ["http_410", "not_a_feed"]
     assert store.get_validators(urls[2]) is None
+
+
+# -- HTML to segments -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("html", "segments"),
+    [
+        ("plain   text\n here", ["plain text here"]),
+        ("   ", []),
+        ("<pre>line  one\n\n  line two</pre>after", ["line one", "line two", "after"]),
+        ("a<br/>b<hr/>c", ["a", "b", "c"]),
+        ("<div>x<script>if (a < b) { y(); }</script>z</div>", ["xz"]),
+        ("<svg><svg><text>no</text></svg></svg>yes", ["yes"]),
+        ("<noscript><p>no</p></noscript></span>kept</b>", ["kept"]),
+        ("<style>p{}</b></style>ok", ["ok"]),
+        ("<p>caf&eacute; &#x263A; &amp;amp;</p>", ["café ☺ &amp;"]),
+        ("<table><tr><td>a</td><td>b</td></tr></table>", ["a", "b"]),
+        ("<p>un<i>broken</i> word</p>", ["unbroken word"]),
+    ],
+)
+def test_html_to_segments(html: str, segments: list[str]) -> None:
+    """Blocks split, inline joins, dropped elements vanish, entities decode, space collapses."""
+    assert html_to_segments(html) == segments
+
+
+def test_text_to_segments() -> None:
+    """Plain text splits at blank lines and is taken literally."""
+    assert text_to_segments("one\r\ntwo\r\n\r\n  three &amp;\n \n\n") == ["one two", "three &amp;"]
+
+
+def test_plain_text_author_and_long_feed_title() -> None:
+    """A text-only author is kept; a feed title over the cap is left out, with a warning."""
+    long_title = "T" * (LIMITS["title_chars"] + 1)
+    feed = (
+        f"<rss version='2.0'><channel><title>{long_title}</title><item><title>x</title>"
+        "<link>https://e.example/1</link><author>Someone</author></item></channel></rss>"
+    ).encode()
+    items = list(_reader().read(feed))
+    assert isinstance(items[0], NewsIngestWarning)
+    assert items[0].reason == "too_large"
+    article = items[1]
+    assert isinstance(article, Article)
+    assert article.authors == ("Someone",)
+    assert article.source.feed_title is None
+
+
+def test_overlong_link_is_dropped_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A link over the URL cap becomes url=None and a bad_url warning; the entry stays."""
+    monkeypatch.setitem(LIMITS, "url_chars", 20)
+    feed = (
+        b"<rss version='2.0'><channel><title>F</title><item><title>x</title>"
+        b"<link>https://example.com/a/very/long/path</link></item></channel></rss>"
+    )
+    warning, article = list(_reader().read(feed))
+    assert isinstance(warning, NewsIngestWarning)
+    assert (warning.reason, warning.item) == ("bad_url", 0)
+    assert isinstance(article, Article)
+    assert article.url is None
