@@ -25,7 +25,9 @@ def mixed_dir(tmp_path: Path) -> Path:
     (root / "sub").mkdir(parents=True)
     (root / "000_a56ce4c0ebc2a5f5.txt").write_bytes(SEED.read_bytes())
     (root / "sub" / "good.txt").write_bytes((DATA / "ok_bom_crlf.txt").read_bytes())
-    (root / "sub" / "nobody.txt").write_bytes((DATA / "ok_empty_body.txt").read_bytes())
+    (root / "sub" / "nobody.txt").write_bytes(
+        (DATA / "ok_empty_body.txt").read_bytes().replace(b"/harbour", b"/harbour-brief")
+    )
     (root / "bad_date.txt").write_bytes((DATA / "err_date_feb_30.txt").read_bytes())
     (root / "binary.txt").write_bytes((DATA / "err_binary_junk.txt").read_bytes())
     (root / "sub" / "no_url.txt").write_bytes((DATA / "err_missing_url.txt").read_bytes())
@@ -107,7 +109,7 @@ def test_bad_options_are_refused() -> None:
 def test_streams_and_bytes_are_sources() -> None:
     """An open stream and raw bytes ingest like files."""
     data = SEED.read_bytes()
-    articles = list(ingest([io.BytesIO(data), data]))
+    articles = list(ingest([io.BytesIO(data), data], dedup=False))
     assert len(articles) == 2
     assert articles[0].source.location == "<stream>"
     assert articles[1].source.location == "<bytes>"
@@ -144,4 +146,6 @@ def test_memory_stays_flat_in_the_number_of_articles() -> None:
         return high
 
     small, large = peak(200), peak(2_000)
-    assert large < small * 2 + 256 * 1024
+    # Each article holds ~4 KB of body; what may grow per article is bounded caches
+    # and the in-memory seen-store's two keys, far below the article itself.
+    assert (large - small) / 1_800 < 1_024

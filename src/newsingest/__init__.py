@@ -1,6 +1,6 @@
 """newsingest: messy news inputs in, clean typed deduplicated Articles out."""
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
 from newsingest.exceptions import (
     FetchError,
@@ -21,8 +21,8 @@ from newsingest.model import Article, Provenance
 from newsingest.readers import Reader, ReaderRegistry, default_registry
 
 try:
-    __version__ = version("newsingest")
-except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = _metadata.version("newsingest")
+except _metadata.PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [

@@ -202,7 +202,8 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
     if on_error == "skip":
         report.quarantined = 0  # shown, not written anywhere
     err.write(f"newsingest: {report.summary()}\n")
-    if report.read == 0 and (report.error_count or failed_hard):
+    nothing_read = report.emitted == 0 and report.duplicate_count == 0
+    if nothing_read and (report.error_count or failed_hard):
         return EXIT_USAGE
     if report.error_count or failed_hard:
         return EXIT_SOME_FAILED

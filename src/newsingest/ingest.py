@@ -9,13 +9,18 @@ counted, and every duplicate is reported to ``on_duplicate`` and counted.
 
 from __future__ import annotations
 
+import collections
+import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import IO, Any, Literal
 
 import attrs
 
+from newsingest.dedup import Deduplicator, Duplicate, SeenStore, open_store
+from newsingest.dedup.keys import content_key
 from newsingest.exceptions import (
     InvalidURLError,
     NewsIngestError,
@@ -24,13 +29,17 @@ from newsingest.exceptions import (
     SourceError,
 )
 from newsingest.model import Article
+from newsingest.normalize.urls import canonical_url, url_key
 from newsingest.readers import (
     Reader,
+    ReaderItem,
     ReaderRegistry,
     SourceLike,
+    as_source_list,
     buffer_stream,
     default_registry,
     expand_sources,
+    is_url,
     source_name,
 )
 from newsingest.sinks import JsonlWriter, quarantine_record
@@ -115,37 +124,82 @@ class RunReport:
 
 
 def normalise_article(article: Article) -> Article:
-    """Add the canonical URL and the URL key where the article has a URL.
+    """Add the canonical URL, the URL key and the content key where they can be made.
 
     Values already set (for example by hydration from a declared canonical link)
     are kept. Raises :class:`InvalidURLError` for a URL that cannot be normalised.
     """
-    from newsingest.normalize.urls import canonical_url, url_key  # noqa: PLC0415
-
-    if article.url is None:
-        return article
     changes: dict[str, Any] = {}
-    canonical = article.canonical_url
-    if canonical is None:
-        canonical = canonical_url(article.url)
-        changes["canonical_url"] = canonical
-    if article.url_key is None:
-        changes["url_key"] = url_key(canonical)
+    if article.url is not None:
+        canonical = article.canonical_url
+        if canonical is None:
+            canonical = canonical_url(article.url)
+            changes["canonical_url"] = canonical
+        if article.url_key is None:
+            changes["url_key"] = url_key(canonical)
+    if article.content_key is None and article.body:
+        key = content_key(article.body)
+        if key is not None:
+            changes["content_key"] = key
     if not changes:
         return article
-    return attrs.evolve(article, **changes)
+    return _replace(article, changes)
 
+
+def _replace(article: Article, changes: dict[str, Any]) -> Article:
+    """attrs.evolve without re-running validators on fields we computed ourselves.
+
+    The fields set here (canonical URL from ``canonical_url``, versioned keys) are
+    valid by construction; skipping the full re-validation of body, extra and
+    datetimes halves the cost of normalisation on the hot path.
+    """
+    clone = object.__new__(Article)
+    for name in _ARTICLE_FIELDS:
+        object.__setattr__(clone, name, changes.get(name, getattr(article, name)))
+    return clone
+
+
+_ARTICLE_FIELDS = tuple(field.name for field in attrs.fields(Article))
 
 QuarantineTarget = str | os.PathLike[str] | IO[str] | Callable[[dict[str, Any]], None]
+StateLike = str | os.PathLike[str] | SeenStore
+
+
+class _Out:
+    """One emitted record, as an Article, a JSON line, or both (made on demand)."""
+
+    __slots__ = ("_article", "_line")
+
+    def __init__(self, article: Article | None, line: str | None) -> None:
+        self._article = article
+        self._line = line
+
+    @property
+    def article(self) -> Article:
+        if self._article is None:
+            assert self._line is not None
+            self._article = Article.from_dict(json.loads(self._line))
+        return self._article
+
+    @property
+    def line(self) -> str:
+        if self._line is None:
+            assert self._article is not None
+            self._line = json.dumps(self._article.to_dict(), ensure_ascii=False)
+        return self._line
 
 
 class IngestRun(Iterator[Article]):
-    """An ingest in progress: iterate it for Articles; ``report`` fills as it goes."""
+    """An ingest in progress: iterate it for Articles; ``report`` fills as it goes.
 
-    def __init__(self, articles: Iterator[Article], report: RunReport, closer: Callable[[], None]):
-        self._articles = articles
+    :meth:`json_lines` iterates the same records already serialised, which is
+    what a writer wants and avoids rebuilding Articles that worker processes
+    have already serialised.
+    """
+
+    def __init__(self, outputs: Iterator[_Out], report: RunReport) -> None:
+        self._outputs = outputs
         self.report = report
-        self._closer = closer
         self._closed = False
 
     def __iter__(self) -> IngestRun:
@@ -153,19 +207,26 @@ class IngestRun(Iterator[Article]):
 
     def __next__(self) -> Article:
         try:
-            return next(self._articles)
+            return next(self._outputs).article
         except BaseException:
             self.close()
             raise
+
+    def json_lines(self) -> Iterator[str]:
+        """Iterate the remaining records as JSON lines (no trailing newline)."""
+        try:
+            for out in self._outputs:
+                yield out.line
+        finally:
+            self.close()
 
     def close(self) -> None:
         """Stop reading and release files and stores (idempotent)."""
         if not self._closed:
             self._closed = True
-            close = getattr(self._articles, "close", None)
+            close = getattr(self._outputs, "close", None)
             if close is not None:
                 close()
-            self._closer()
 
     def __enter__(self) -> IngestRun:
         return self
@@ -183,9 +244,18 @@ def ingest(
     quarantine: QuarantineTarget | None = None,
     on_warning: Callable[[NewsIngestWarning], None] | None = None,
     normalize: bool = True,
+    dedup: bool | Deduplicator | None = None,
+    keys: Sequence[str] = ("url", "content"),
+    state: StateLike | None = None,
+    near: float | None = None,
+    on_duplicate: Callable[[Duplicate], None] | None = None,
+    before_commit: Callable[[], None] | None = None,
+    commit_every: int = 1000,
+    fetch: bool | Mapping[str, Any] = False,
+    workers: int = 1,
     report: RunReport | None = None,
 ) -> IngestRun:
-    """Read sources and yield clean Articles.
+    """Read sources and yield clean, deduplicated Articles.
 
     Args:
         sources: paths, directories (recursive, sorted), globs, http(s) URLs,
@@ -200,23 +270,58 @@ def ingest(
             stream or a callable receiving each quarantine record.
         on_warning: called with every :class:`NewsIngestWarning` (they are always
             counted in the report).
-        normalize: add canonical URL and URL key (on by default).
+        normalize: add canonical URL, URL key and content key (on by default).
+        dedup: drop duplicates (on whenever ``normalize`` is, which makes the
+            keys), or a configured :class:`~newsingest.dedup.Deduplicator` to use.
+        keys: key types for the default Deduplicator (``"url"``, ``"content"``,
+            ``"title"``).
+        state: a seen-store, or a path to a SQLite file, remembered across runs.
+            In memory for this run only when ``None``.
+        near: near-duplicate threshold (0-1) for the default Deduplicator
+            (needs ``newsingest[near]``).
+        on_duplicate: called with every :class:`~newsingest.dedup.Duplicate`.
+        before_commit: called before seen keys are committed to the store; a
+            writer passes its ``flush`` so that keys are only recorded for articles
+            already written (at-least-once: a crash repeats, never loses).
+        commit_every: commit seen keys after this many kept articles.
+        fetch: hydrate each article by fetching its page (URL lists); ``True`` or
+            a mapping of options for :func:`newsingest.hydrate.hydrate`.
+        workers: processes that read, parse and normalise local files; dedup
+            stays in this process, so output and order equal ``workers=1``.
         report: a :class:`RunReport` to fill (a new one otherwise).
 
     Returns:
         An :class:`IngestRun`: an iterator of Articles with a ``report``.
 
     Raises:
-        ValueError: an unknown ``on_error`` or a quarantine without a target.
+        ValueError: an unknown ``on_error``, a quarantine without a target, or
+            ``workers`` below 1.
         NewsIngestError: with ``on_error="raise"``, the first rejected record.
     """
     if on_error not in _ON_ERROR:
         raise ValueError(f"on_error must be one of {_ON_ERROR}, got {on_error!r}")
     if on_error == "quarantine" and quarantine is None:
         raise ValueError("on_error='quarantine' needs a quarantine target")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if dedup is None:
+        dedup = normalize
+    if dedup is not False and not normalize:
+        raise ValueError("dedup needs normalize=True (keys come from the normalisers)")
     run_report = report if report is not None else RunReport()
     registry = registry if registry is not None else default_registry()
     forced = registry.get(reader) if isinstance(reader, str) else reader
+
+    deduplicator: Deduplicator | None
+    owns_dedup = False
+    if isinstance(dedup, Deduplicator):
+        deduplicator = dedup
+    elif dedup:
+        store = state if state is None or isinstance(state, SeenStore) else open_store(state)
+        deduplicator = Deduplicator(keys=keys, store=store, near_threshold=near)
+        owns_dedup = True
+    else:
+        deduplicator = None
 
     writer: JsonlWriter | None = None
     sink: Callable[[dict[str, Any]], None] | None = None
@@ -243,48 +348,209 @@ def ingest(
         if on_warning is not None:
             on_warning(warning)
 
-    def articles() -> Iterator[Article]:
+    fetch_options: dict[str, Any] | None = None
+    if fetch:
+        fetch_options = dict(fetch) if isinstance(fetch, Mapping) else {}
+
+    stage = _Stage(registry=registry, forced=forced, normalize=normalize, fetch=fetch_options)
+
+    def handle(result: _Result) -> Iterator[_Out]:
+        """Turn one reader result into output, applying the error policy and dedup."""
+        kind = result[0]
+        if kind == "w":
+            warn(result[1])
+            return
+        if kind == "e":
+            if result[3]:
+                run_report.read += 1
+            reject(result[1], result[2])
+            return
+        run_report.read += 1
+        out = _Out(result[1], result[2])
+        if deduplicator is not None:
+            duplicate = deduplicator.check(out.article if result[3] is None else result[3])
+            if duplicate is not None:
+                run_report.duplicates[duplicate.key_type] += 1
+                if on_duplicate is not None:
+                    on_duplicate(duplicate)
+                return
+        run_report.emitted += 1
+        yield out
+
+    def outputs() -> Iterator[_Out]:
+        kept_since_commit = 0
+
+        def commit() -> None:
+            if deduplicator is not None:
+                if before_commit is not None:
+                    before_commit()
+                deduplicator.flush()
+
         try:
-            expanded = expand_sources(sources)
-            while True:
-                try:
-                    source = next(expanded)
-                except StopIteration:
-                    break
-                except SourceError as error:
-                    reject(error, None)
-                    continue
-                run_report.sources += 1
-                try:
-                    if forced is None:
-                        source = buffer_stream(source)
-                    chosen = forced if forced is not None else registry.resolve(source)
-                    items = chosen.read(source)
-                    for item in items:
-                        if isinstance(item, Article):
-                            run_report.read += 1
-                            if normalize:
-                                try:
-                                    article = normalise_article(item)
-                                except InvalidURLError as error:
-                                    reject(_url_error(item, error), chosen.name)
-                                    continue
-                            else:
-                                article = item
-                            run_report.emitted += 1
-                            yield article
-                        elif isinstance(item, NewsIngestWarning):
-                            warn(item)
-                        else:
-                            run_report.read += 1
-                            reject(item, chosen.name)
-                except SourceError as error:
-                    reject(error, forced.name if forced is not None else None)
+            results = (
+                stage.run(_expanded(sources, reject), run_report)
+                if workers == 1
+                else _parallel(stage, _expanded(sources, reject), run_report, workers)
+            )
+            for result in results:
+                for out in handle(result):
+                    yield out
+                    kept_since_commit += 1
+                    if kept_since_commit >= commit_every:
+                        commit()
+                        kept_since_commit = 0
+            commit()
         finally:
             if writer is not None:
                 writer.close()
+            # After an early stop nothing more is committed: the consumer may not have
+            # written what it was handed (at-least-once). Our own store is closed.
+            if owns_dedup and deduplicator is not None:
+                deduplicator.close()
 
-    return IngestRun(articles(), run_report, lambda: None)
+    return IngestRun(outputs(), run_report)
+
+
+# A reader result after the stage: ("a", Article | None, line | None, stub | None)
+# for an article, ("e", error, reader name, counts_as_read) for a rejected record or
+# source, ("w", warning) for a warning.
+_Result = tuple[Any, ...]
+
+
+@attrs.frozen
+class _Stage:
+    """Reading, parsing and normalising: the part that may run in worker processes."""
+
+    registry: ReaderRegistry
+    forced: Reader | None
+    normalize: bool
+    fetch: dict[str, Any] | None
+
+    def run(self, sources: Iterable[SourceLike], report: RunReport | None) -> Iterator[_Result]:
+        for source in sources:
+            if report is not None:
+                report.sources += 1
+            yield from self.one(source, serialise=False)
+
+    def one(self, source: SourceLike, *, serialise: bool) -> Iterator[_Result]:
+        chosen_name = self.forced.name if self.forced is not None else None
+        try:
+            if self.forced is None:
+                source = buffer_stream(source)
+            chosen = self.forced if self.forced is not None else self.registry.resolve(source)
+            chosen_name = chosen.name
+            items: Iterable[ReaderItem] = chosen.read(source)
+            if self.fetch is not None:
+                from newsingest.hydrate import hydrate  # noqa: PLC0415 - needs httpx
+
+                items = hydrate(items, **self.fetch)
+            for item in items:
+                if isinstance(item, Article):
+                    article = item
+                    if self.normalize:
+                        try:
+                            article = normalise_article(item)
+                        except InvalidURLError as error:
+                            yield ("e", _url_error(item, error), chosen_name, True)
+                            continue
+                    if serialise:
+                        line = json.dumps(article.to_dict(), ensure_ascii=False)
+                        yield ("a", None, line, _stub(article))
+                    else:
+                        yield ("a", article, None, None)
+                elif isinstance(item, NewsIngestWarning):
+                    yield ("w", item)
+                else:
+                    yield ("e", item, chosen_name, True)
+        except SourceError as error:
+            yield ("e", error, chosen_name, False)
+
+
+def _stub(article: Article) -> Article:
+    """What the parent needs to deduplicate and report: keys, date, title, provenance."""
+    return _replace(article, {"body": (), "summary": None, "extra": _EMPTY_EXTRA})
+
+
+_EMPTY_EXTRA: Mapping[str, Any] = MappingProxyType({})
+
+# Worker processes get the stage once, at start-up.
+_WORKER_STAGE: _Stage | None = None
+
+
+def _init_worker(stage: _Stage) -> None:
+    global _WORKER_STAGE
+    _WORKER_STAGE = stage
+
+
+def _work(chunk: list[SourceLike]) -> list[_Result]:
+    """Run the stage over a chunk of files in a worker; one compact result per chunk."""
+    stage = _WORKER_STAGE
+    assert stage is not None
+    results: list[_Result] = []
+    for source in chunk:
+        results.append(("s",))
+        results.extend(stage.one(source, serialise=True))
+    return results
+
+
+#: Files per task sent to a worker: coarse tasks keep inter-process traffic low.
+CHUNK_FILES = 64
+
+
+def _parallel(
+    stage: _Stage, sources: Iterable[SourceLike], report: RunReport, workers: int
+) -> Iterator[_Result]:
+    """Run the stage in ``workers`` processes over local files, in input order.
+
+    Paths go to the pool in chunks; anything else (URLs, streams, bytes) is read
+    here, after the chunks before it, so the order equals a one-process run.
+    """
+    import multiprocessing  # noqa: PLC0415 - only for workers > 1
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    pending: collections.deque[Any] = collections.deque()
+    window = workers * 3
+
+    def drain(limit: int) -> Iterator[_Result]:
+        while len(pending) > limit:
+            for result in pending.popleft().get():
+                if result[0] == "s":
+                    report.sources += 1
+                else:
+                    yield result
+
+    with context.Pool(workers, initializer=_init_worker, initargs=(stage,)) as pool:
+        chunk: list[SourceLike] = []
+        for source in sources:
+            if isinstance(source, (str, os.PathLike)) and not is_url(source):
+                chunk.append(source)
+                if len(chunk) >= CHUNK_FILES:
+                    pending.append(pool.apply_async(_work, (chunk,)))
+                    chunk = []
+                    yield from drain(window)
+                continue
+            if chunk:
+                pending.append(pool.apply_async(_work, (chunk,)))
+                chunk = []
+            yield from drain(0)
+            report.sources += 1
+            yield from stage.one(source, serialise=False)
+        if chunk:
+            pending.append(pool.apply_async(_work, (chunk,)))
+        yield from drain(0)
+
+
+def _expanded(
+    sources: Iterable[SourceLike] | SourceLike,
+    reject: Callable[[NewsIngestError, str | None], None],
+) -> Iterator[SourceLike]:
+    """Expand each given source in turn; one that cannot be expanded is rejected alone."""
+    for given in as_source_list(sources):
+        try:
+            yield from expand_sources(given)
+        except SourceError as error:
+            reject(error, None)
 
 
 def _url_error(article: Article, error: InvalidURLError) -> ParseError:

@@ -42,6 +42,7 @@ __all__ = [
     "ReaderRegistry",
     "Registration",
     "SourceLike",
+    "as_source_list",
     "buffer_stream",
     "default_registry",
     "expand_sources",
@@ -124,6 +125,14 @@ def _has_glob(text: str) -> bool:
     return any(char in text for char in "*?[")
 
 
+def as_source_list(sources: Iterable[SourceLike] | SourceLike) -> Iterator[SourceLike]:
+    """Treat one source (path, URL, bytes, stream) as a list of one; iterate others."""
+    if isinstance(sources, (str, bytes, bytearray, os.PathLike)) or hasattr(sources, "read"):
+        yield sources  # type: ignore[misc]
+    else:
+        yield from sources
+
+
 def expand_sources(
     sources: Iterable[SourceLike] | SourceLike,
 ) -> Iterator[SourceLike]:
@@ -132,9 +141,7 @@ def expand_sources(
     URLs, bytes and streams pass through unchanged. A path that does not exist
     and matches no glob raises :class:`SourceNotFoundError`.
     """
-    if isinstance(sources, (str, bytes, bytearray, os.PathLike)) or hasattr(sources, "read"):
-        sources = [sources]  # type: ignore[list-item]
-    for source in sources:
+    for source in as_source_list(sources):
         if isinstance(source, (bytes, bytearray)) or hasattr(source, "read") or is_url(source):
             yield source
             continue
