@@ -35,6 +35,7 @@ import re
 import time
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Final
 
@@ -257,7 +258,16 @@ def _numeric_offset(text: str, raw: object) -> timezone:
 
 
 def _zone(text: str, raw: object) -> tuple[tzinfo, str]:
-    """Resolve a zone token to a fixed zone and how it was known."""
+    """Resolve a zone token to a fixed zone and how it was known (cached per token)."""
+    try:
+        return _zone_of(text)
+    except InvalidDateError as error:
+        raise _fail(error.message, error.reason, raw) from None
+
+
+@lru_cache(maxsize=512)
+def _zone_of(text: str) -> tuple[tzinfo, str]:
+    raw = text
     if text[0] in "+-":
         return _numeric_offset(text, raw), "explicit"
     match = _ZONE_TOKEN.fullmatch(text)
@@ -295,12 +305,18 @@ def _finish(
 ) -> tuple[datetime, str, str]:
     """Check ``(year, month, day, hour, minute, second, microsecond)``, apply the zone."""
     year, month, day, hour, minute, second, microsecond = fields
-    _check_fields(raw, year, month, day, hour=hour, minute=minute, second=second)
     if zone_text is None:
         tz, how = default_tz, "assumed"
     else:
         tz, how = _zone(zone_text, raw)
-    local = datetime(year, month, day, hour, minute, second, microsecond, tzinfo=tz)
+    try:
+        local = datetime(year, month, day, hour, minute, second, microsecond, tzinfo=tz)
+    except ValueError:
+        # datetime never rolls over either; ask our check which field, and why.
+        _check_fields(raw, year, month, day, hour=hour, minute=minute, second=second)
+        raise  # pragma: no cover - _check_fields rejects everything datetime rejects
+    if tz is UTC:
+        return local, precision, how
     return _to_utc(local, raw), precision, how
 
 
@@ -634,6 +650,58 @@ def _parse_fallback(text: str, raw: object, default_tz: tzinfo) -> tuple[datetim
     return _to_utc(local, raw), precision, zone
 
 
+# The two layouts most feeds write, with positional groups: a fast path that only
+# ever accepts what the general layouts accept, and leaves everything else to them.
+_RFC3339: Final = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})"
+)
+_RFC1123: Final = re.compile(
+    r"([A-Z][a-z]{2}), (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) "
+    r"([+-]\d{4}|[A-Z]{1,5})"
+)
+
+
+def _parse_common(text: str, raw: object) -> tuple[datetime, str, str] | None:
+    match = _RFC3339.fullmatch(text)
+    if match is not None:
+        year, month, day, hour, minute, second, fraction, zone = match.groups()
+        if zone in ("Z", "z"):
+            tz: tzinfo = UTC
+        else:
+            tz = _zone(zone, raw)[0]
+        microsecond = int(fraction[:6].ljust(6, "0")) if fraction else 0
+        try:
+            local = datetime(
+                int(year),
+                int(month),
+                int(day),
+                int(hour),
+                int(minute),
+                int(second),
+                microsecond,
+                tz,
+            )
+        except ValueError:
+            return None  # the general layout names the field
+        instant = local if tz is UTC else _to_utc(local, raw)
+        return instant, "microsecond" if fraction else "second", "explicit"
+    match = _RFC1123.fullmatch(text)
+    if match is not None:
+        weekday_name, day, month_name, year, hour, minute, second, zone = match.groups()
+        month = _MONTHS.get(month_name.lower())
+        if month is None:
+            return None
+        tz, how = _zone(zone, raw)
+        try:
+            local = datetime(int(year), month, int(day), int(hour), int(minute), int(second), 0, tz)
+        except ValueError:
+            return None  # the general layout names the field
+        if _WEEKDAYS.get(weekday_name.lower()) != local.weekday():
+            return None  # the general layout explains the contradiction
+        return (local if tz is UTC else _to_utc(local, raw)), "second", how
+    return None
+
+
 def _parse_string(text: str, raw: str, default_tz: tzinfo) -> tuple[datetime, str, str]:
     text = text.strip()
     if not text:
@@ -641,6 +709,9 @@ def _parse_string(text: str, raw: str, default_tz: tzinfo) -> tuple[datetime, st
     if len(text) > MAX_DATE_LENGTH:
         raise _fail(f"{len(text)} characters is too long for a date", "unparseable", raw)
     if text.isascii():
+        common = _parse_common(text, raw)
+        if common is not None:
+            return common
         if text.isdigit():
             return _parse_digits(text, raw, default_tz)
         head = text[0]
@@ -718,7 +789,7 @@ def parse_date(
     """
     if now is not None and now.utcoffset() is None:
         raise TypeError("now must be a timezone-aware datetime")
-    if isinstance(value, str):
+    if type(value) is str or isinstance(value, str):
         raw = value
         instant, precision, zone = _parse_string(value, value, default_tz)
     elif isinstance(value, bool):

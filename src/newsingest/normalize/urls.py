@@ -176,7 +176,19 @@ def _remove_dot_segments(path: str) -> str:
 
 
 def _host(text: str, value: object) -> str:
-    """Lowercase, IDNA (UTS 46) or compressed-IPv6 form of a host, or InvalidURLError."""
+    """Lowercase or IDNA (UTS 46) form of a host, or InvalidURLError naming ``value``.
+
+    Hosts repeat across a stream far more than URLs do, so the work is cached per host.
+    """
+    try:
+        return _host_of(text)
+    except InvalidURLError as error:
+        raise _fail(error.message, error.reason, value) from None
+
+
+@lru_cache(maxsize=4096)
+def _host_of(text: str) -> str:
+    value = text
     if "%" in text:
         try:
             text = unquote(text, errors="strict")
@@ -196,7 +208,7 @@ def _host(text: str, value: object) -> str:
         raise _fail(f"host {host!r} has characters a host cannot have", "invalid_host", value)
     bare = host.removesuffix(".")
     labels = bare.split(".")
-    if len(bare) > 253 or any(len(label) > 63 for label in labels):
+    if len(bare) > 253 or (len(bare) > 63 and any(len(label) > 63 for label in labels)):
         raise _fail(f"host {host!r} is longer than DNS allows", "invalid_host", value)
     if labels[-1].isdigit():
         try:
@@ -282,7 +294,9 @@ def _canonical(url: str, base: str | None) -> str:
     while "&amp;" in text:
         text = text.replace("&amp;", "&")
     scheme_match = _SCHEME.match(text)
-    if scheme_match is not None and text[scheme_match.end() : scheme_match.end() + 2] == "//":
+    if scheme_match is not None and text[scheme_match.end() :][:10].lower().lstrip("/").startswith(
+        ("http:", "https:")
+    ):
         text = _DOUBLED_SCHEME.sub("", text, count=1)
         scheme_match = _SCHEME.match(text)
     if scheme_match is not None:
