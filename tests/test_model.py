@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from types import MappingProxyType
+import pickle
 
 import pytest
 from hypothesis import given
 
 from newsingest import Article, Provenance
+from newsingest.model import FrozenMap
 from newsingest.model import SCHEMA_VERSION
 from tests.strategies import articles
 
@@ -57,11 +58,17 @@ def test_lists_become_tuples_and_extra_is_read_only() -> None:
     article = Article(body=["a", "b"], authors=["x"], tags=[], extra=extra, source=SOURCE)
     assert article.body == ("a", "b")
     assert article.authors == ("x",)
-    assert isinstance(article.extra, MappingProxyType)
+    assert isinstance(article.extra, FrozenMap)
     extra["new"] = 1
     assert "new" not in article.extra
     with pytest.raises(TypeError):
         article.extra["k"] = 3  # type: ignore[index]
+
+
+@given(articles())
+def test_articles_pickle(article: Article) -> None:
+    """Articles cross process boundaries (workers, Dask) unchanged."""
+    assert pickle.loads(pickle.dumps(article)) == article
 
 
 def test_a_single_string_is_not_silently_split_into_segments() -> None:

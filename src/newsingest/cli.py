@@ -8,15 +8,18 @@ records or sources failed, 2 on a usage error or when nothing could be read.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import IO, Any
 
 from newsingest import __version__
+from newsingest.dedup import Duplicate
 from newsingest.exceptions import NewsIngestError, NewsIngestWarning
 from newsingest.ingest import RunReport, ingest
-from newsingest.readers import default_registry
+from newsingest.readers import ReaderRegistry, default_registry, is_url
 from newsingest.sinks import JsonlWriter
 
 __all__ = ["build_parser", "main"]
@@ -29,7 +32,11 @@ _EPILOG = """\
 examples:
   newsingest ingest seeds/ -o out/articles.jsonl
   newsingest ingest 'archive/**/*.txt' --on-error quarantine --quarantine bad.jsonl
-  newsingest ingest seeds/000_a56ce4c0ebc2a5f5.txt | jq .title
+  newsingest ingest https://example.com/feed.xml --feeds feeds.txt --state state.db
+  newsingest ingest urls.txt --fetch --duplicates dups.jsonl
+  newsingest ingest archive/ -j 2 --near 0.8 -o out.jsonl
+  newsingest state info state.db
+  newsingest state prune state.db --older-than 90d
 """
 
 
@@ -115,6 +122,57 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not load readers from installed plugins (entry points)",
     )
     run.add_argument(
+        "--feeds",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a file of feed URLs to poll, one per line, '#' comments (repeatable)",
+    )
+    run.add_argument(
+        "--state",
+        metavar="DB",
+        help="SQLite seen-store: remembers keys across runs and feed "
+        "validators (ETag / Last-Modified) for conditional polling",
+    )
+    run.add_argument(
+        "--duplicates",
+        metavar="FILE",
+        help="write a JSON line per duplicate (what matched, what was kept)",
+    )
+    run.add_argument("--no-dedup", action="store_true", help="emit duplicates too")
+    run.add_argument(
+        "--keys",
+        default="url,content",
+        metavar="K1,K2",
+        help="dedup keys from url, content, title (default: url,content)",
+    )
+    run.add_argument(
+        "--near",
+        type=_fraction,
+        metavar="THRESHOLD",
+        help="also drop near-duplicates at this similarity, e.g. 0.8 (needs newsingest[near])",
+    )
+    run.add_argument(
+        "--fetch",
+        action="store_true",
+        help="fetch each listed URL's page and extract the article (needs newsingest[extract])",
+    )
+    run.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=4,
+        metavar="N",
+        help="pages fetched at once (default 4)",
+    )
+    run.add_argument(
+        "-j",
+        "--workers",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="worker processes for reading local files (default 1)",
+    )
+    run.add_argument(
         "-q",
         "--quiet",
         action="store_true",
@@ -122,7 +180,62 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("readers", help="list the registered readers")
+
+    state = commands.add_parser("state", help="inspect or prune a seen-store")
+    state_commands = state.add_subparsers(dest="state_command", metavar="ACTION", required=True)
+    info = state_commands.add_parser("info", help="counts, size and key versions as JSON")
+    info.add_argument("db", metavar="DB")
+    prune_cmd = state_commands.add_parser("prune", help="forget keys first seen long ago")
+    prune_cmd.add_argument("db", metavar="DB")
+    prune_cmd.add_argument(
+        "--older-than", required=True, type=_age, metavar="AGE", help="e.g. 90d, 12h, 30m"
+    )
     return parser
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def _age(text: str) -> timedelta:
+    """Parse ``90d`` / ``12h`` / ``30m`` / ``45s`` / ``2w`` into a timedelta."""
+    unit = text[-1:].lower()
+    if unit not in _AGE_UNITS or not text[:-1].isdigit():
+        raise argparse.ArgumentTypeError(
+            f"age must be a number followed by s, m, h, d or w (e.g. 90d), got {text!r}"
+        )
+    return timedelta(seconds=int(text[:-1]) * _AGE_UNITS[unit])
+
+
+def _cmd_state(args: argparse.Namespace, out: IO[str]) -> int:
+    from newsingest.dedup import prune, state_info  # noqa: PLC0415
+
+    if args.state_command == "info":
+        out.write(json.dumps(state_info(args.db), indent=2, sort_keys=True) + "\n")
+    else:
+        removed = prune(args.db, args.older_than)
+        seconds = int(args.older_than.total_seconds())
+        out.write(json.dumps({"removed": removed, "older_than_seconds": seconds}) + "\n")
+    return EXIT_OK
 
 
 def _cmd_readers(out: IO[str]) -> int:
@@ -137,6 +250,10 @@ def _cmd_readers(out: IO[str]) -> int:
 
 def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
     sources: list[Any] = [sys.stdin.buffer if s == "-" else s for s in args.sources]
+    for feed_list in args.feeds:
+        from newsingest.readers.feed import read_feed_list  # noqa: PLC0415
+
+        sources.extend(read_feed_list(feed_list))
     if not sources:
         err.write("newsingest ingest: error: no SOURCE given (try --help)\n")
         return EXIT_USAGE
@@ -146,9 +263,29 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
     elif on_error == "quarantine":
         err.write("newsingest ingest: error: --on-error quarantine needs --quarantine FILE\n")
         return EXIT_USAGE
-    registry = default_registry()
+    keys = tuple(key.strip() for key in args.keys.split(",") if key.strip())
+    registry = ReaderRegistry()
+    for registration in default_registry():
+        registry.register(
+            registration.reader,
+            suffixes=registration.suffixes,
+            url_prefixes=registration.url_prefixes,
+            sniff=registration.sniff,
+        )
     if not args.no_plugins:
         registry.load_entry_points()
+    store = None
+    fetcher = None
+    if args.state is not None:
+        from newsingest.dedup import open_store  # noqa: PLC0415
+
+        store = open_store(args.state)
+    if store is not None or any(is_url(source) for source in sources):
+        from newsingest.fetch import Fetcher  # noqa: PLC0415
+        from newsingest.readers.feed import FeedReader  # noqa: PLC0415
+
+        fetcher = Fetcher(validators=store)
+        registry.register(FeedReader(fetcher=fetcher), replace=True)
     if args.reader is not None and args.reader not in registry:
         err.write(
             f"newsingest ingest: error: no reader named {args.reader!r} "
@@ -174,21 +311,46 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
         if quarantine_writer is not None:
             quarantine_writer.write(record)
 
+    duplicates_writer = JsonlWriter(args.duplicates) if args.duplicates else None
+
+    def on_duplicate(duplicate: Duplicate) -> None:
+        if duplicates_writer is not None:
+            duplicates_writer.write(duplicate.to_dict())
+
     failed_hard = False
+    dedup_on = not (args.no_dedup or args.no_normalize)
     with JsonlWriter(args.output) as out:
-        run = ingest(
-            sources,
-            reader=args.reader,
-            registry=registry,
-            on_error="quarantine" if on_error != "raise" else "raise",
-            quarantine=on_quarantine,
-            on_warning=show_warning,
-            normalize=not args.no_normalize,
-            report=report,
-        )
+
+        def before_commit() -> None:
+            out.flush()
+            if duplicates_writer is not None:
+                duplicates_writer.flush()
+
         try:
-            for article in run:
-                out.write(article)
+            run = ingest(
+                sources,
+                reader=args.reader,
+                registry=registry,
+                on_error="quarantine" if on_error != "raise" else "raise",
+                quarantine=on_quarantine,
+                on_warning=show_warning,
+                normalize=not args.no_normalize,
+                dedup=dedup_on,
+                keys=keys,
+                state=store if dedup_on else None,
+                near=args.near,
+                on_duplicate=on_duplicate,
+                before_commit=before_commit,
+                fetch={"concurrency": args.concurrency} if args.fetch else False,
+                workers=args.workers,
+                report=report,
+            )
+        except ValueError as error:
+            err.write(f"newsingest ingest: error: {error}\n")
+            return EXIT_USAGE
+        try:
+            for line in run.json_lines():
+                out.write_line(line)
                 progress.update(report)
         except NewsIngestError as error:
             failed_hard = True
@@ -196,8 +358,13 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
             err.write(f"error: {error}\n")
         finally:
             run.close()
-            if quarantine_writer is not None:
-                quarantine_writer.close()
+            for writer in (quarantine_writer, duplicates_writer):
+                if writer is not None:
+                    writer.close()
+            if fetcher is not None:
+                fetcher.close()
+            if store is not None and not dedup_on:
+                store.close()
     progress.done()
     if on_error == "skip":
         report.quarantined = 0  # shown, not written anywhere
@@ -218,6 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "readers":
             return _cmd_readers(sys.stdout)
+        if args.command == "state":
+            return _cmd_state(args, sys.stdout)
         return _cmd_ingest(args, err)
     except NewsIngestError as error:
         err.write(f"newsingest: error: {error}\n")

@@ -14,7 +14,6 @@ import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from types import MappingProxyType
 from typing import IO, Any, Literal
 
 import attrs
@@ -28,7 +27,7 @@ from newsingest.exceptions import (
     ParseError,
     SourceError,
 )
-from newsingest.model import Article
+from newsingest.model import Article, FrozenMap
 from newsingest.normalize.urls import canonical_url, url_key
 from newsingest.readers import (
     Reader,
@@ -42,7 +41,7 @@ from newsingest.readers import (
     is_url,
     source_name,
 )
-from newsingest.sinks import JsonlWriter, quarantine_record
+from newsingest.sinks import JsonlWriter, dumps_line, quarantine_record
 
 __all__ = ["IngestRun", "OnError", "RunReport", "ingest", "normalise_article"]
 
@@ -185,7 +184,7 @@ class _Out:
     def line(self) -> str:
         if self._line is None:
             assert self._article is not None
-            self._line = json.dumps(self._article.to_dict(), ensure_ascii=False)
+            self._line = dumps_line(self._article.to_dict())
         return self._line
 
 
@@ -454,7 +453,7 @@ class _Stage:
                             yield ("e", _url_error(item, error), chosen_name, True)
                             continue
                     if serialise:
-                        line = json.dumps(article.to_dict(), ensure_ascii=False)
+                        line = dumps_line(article.to_dict())
                         yield ("a", None, line, _stub(article))
                     else:
                         yield ("a", article, None, None)
@@ -471,7 +470,7 @@ def _stub(article: Article) -> Article:
     return _replace(article, {"body": (), "summary": None, "extra": _EMPTY_EXTRA})
 
 
-_EMPTY_EXTRA: Mapping[str, Any] = MappingProxyType({})
+_EMPTY_EXTRA: Mapping[str, Any] = FrozenMap()
 
 # Worker processes get the stage once, at start-up.
 _WORKER_STAGE: _Stage | None = None

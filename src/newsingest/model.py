@@ -12,14 +12,13 @@ reverses it exactly, so ``Article.from_dict(json.loads(json.dumps(a.to_dict())))
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
-from types import MappingProxyType
 from typing import Any, Final
 
 import attrs
 
-__all__ = ["PRECISIONS", "SCHEMA_VERSION", "Article", "Provenance"]
+__all__ = ["PRECISIONS", "SCHEMA_VERSION", "Article", "FrozenMap", "Provenance"]
 
 #: Version of the dict layout produced by :meth:`Article.to_dict`.
 SCHEMA_VERSION: Final = 1
@@ -100,10 +99,50 @@ def _check_json(path: str, value: object) -> None:
     )
 
 
+class FrozenMap(Mapping[str, Any]):
+    """A read-only, picklable mapping (``MappingProxyType`` cannot be pickled).
+
+    Used for ``Article.extra`` so records can cross process boundaries.
+    """
+
+    __slots__ = ("_data",)
+    _data: dict[str, Any]
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        object.__setattr__(self, "_data", dict(data or {}))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenMap):
+            return bool(self._data == other._data)
+        if isinstance(other, Mapping):
+            return bool(self._data == dict(other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("FrozenMap is read-only")
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenMap, (self._data,))
+
+
 def _readonly(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    if isinstance(value, MappingProxyType):
+    if isinstance(value, FrozenMap):
         return value
-    return MappingProxyType(dict(value))
+    return FrozenMap(value)
 
 
 def _check_extra(_inst: object, attribute: attrs.Attribute[Any], value: Mapping[str, Any]) -> None:

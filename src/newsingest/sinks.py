@@ -15,10 +15,24 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+import orjson
+
 from newsingest.exceptions import NewsIngestError, ParseError, SourceError
 from newsingest.model import Article
 
-__all__ = ["JsonlWriter", "quarantine_record"]
+__all__ = ["JsonlWriter", "dumps_line", "quarantine_record"]
+
+
+def dumps_line(data: Mapping[str, Any]) -> str:
+    """Serialise one record as compact JSON (UTF-8 text, no ASCII escaping).
+
+    orjson is used for speed; values it refuses (integers beyond 64 bits, lone
+    surrogates) fall back to the json module, so every JSON value can be written.
+    """
+    try:
+        return orjson.dumps(data).decode("utf-8")
+    except TypeError:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 class JsonlWriter:
@@ -48,7 +62,7 @@ class JsonlWriter:
     def write(self, record: Mapping[str, Any] | Article) -> None:
         """Write one record (an Article is written as ``to_dict()``)."""
         data = record.to_dict() if isinstance(record, Article) else record
-        self._stream.write(json.dumps(data, ensure_ascii=False) + "\n")
+        self._stream.write(dumps_line(data) + "\n")
         self.count += 1
 
     def write_line(self, line: str) -> None:

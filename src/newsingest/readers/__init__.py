@@ -406,8 +406,8 @@ _default: ReaderRegistry | None = None
 def default_registry() -> ReaderRegistry:
     """The process-wide registry with the built-in readers, built on first use.
 
-    Built-ins: ``textfile`` (the seed text format). Other readers register
-    themselves here when their modules provide a ``register(registry)`` hook.
+    Built-ins: ``feed`` (RSS and Atom), ``textfile`` (the seed text format) and
+    ``urls`` (lists of URLs). Plugins are added by :meth:`ReaderRegistry.load_entry_points`.
     """
     global _default
     if _default is None:
@@ -420,7 +420,14 @@ def default_registry() -> ReaderRegistry:
 
 def _builtin_hooks() -> list[Callable[[ReaderRegistry], None]]:
     """The ``register`` hooks of the built-in reader modules, in priority order."""
-    from newsingest.readers import textfile  # noqa: PLC0415 - imported on first use
+    # Imported on first use; none of these import feedparser or httpx at module level.
+    from newsingest.readers import feed, textfile, urllist  # noqa: PLC0415
 
-    hooks: list[Callable[[ReaderRegistry], None]] = [textfile.register]
+    # Order matters where readers overlap: feeds claim http(s) URLs before URL lists,
+    # and the seed format comes before URL lists for .txt (sniffing keeps them apart).
+    hooks: list[Callable[[ReaderRegistry], None]] = [
+        feed.register,
+        textfile.register,
+        urllist.register,
+    ]
     return hooks
