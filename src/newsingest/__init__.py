@@ -1,7 +1,21 @@
-"""newsingest: messy news inputs in, clean typed deduplicated Articles out."""
+"""newsingest: messy news inputs in, clean typed deduplicated Articles out.
 
-from importlib import metadata as _metadata
+The public surface lives here; implementation modules are imported from it.
+``import newsingest`` stays light: feedparser, httpx, trafilatura, datasketch and
+dask are imported only by the code paths that need them.
+"""
 
+from newsingest._version import __version__
+from newsingest.dedup import (
+    Deduplicator,
+    Duplicate,
+    MemoryStore,
+    SeenStore,
+    SQLiteStore,
+    content_key,
+    open_store,
+    title_key,
+)
 from newsingest.exceptions import (
     FetchError,
     InvalidDateError,
@@ -16,35 +30,55 @@ from newsingest.exceptions import (
     SourceNotFoundError,
     UnsupportedSourceError,
 )
-from newsingest.ingest import IngestRun, RunReport, ingest
+from newsingest.hydrate import hydrate
+from newsingest.ingest import IngestRun, RunReport, ingest, normalise_article
 from newsingest.model import Article, Provenance
+from newsingest.normalize import (
+    ParsedDate,
+    canonical_url,
+    normalize_text,
+    parse_date,
+    url_key,
+)
 from newsingest.readers import Reader, ReaderRegistry, default_registry
-
-try:
-    __version__ = _metadata.version("newsingest")
-except _metadata.PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+from newsingest.sinks import JsonlWriter
 
 __all__ = [
     "Article",
+    "Deduplicator",
+    "Duplicate",
     "FetchError",
     "IngestRun",
     "InvalidDateError",
     "InvalidURLError",
+    "JsonlWriter",
+    "MemoryStore",
     "MissingExtraError",
     "NewsIngestError",
     "NewsIngestWarning",
     "NormalizationError",
     "ParseError",
+    "ParsedDate",
     "Provenance",
     "Reader",
     "ReaderRegistry",
     "RegistryError",
     "RunReport",
+    "SQLiteStore",
+    "SeenStore",
     "SourceError",
     "SourceNotFoundError",
     "UnsupportedSourceError",
     "__version__",
+    "canonical_url",
+    "content_key",
     "default_registry",
+    "hydrate",
     "ingest",
+    "normalise_article",
+    "normalize_text",
+    "open_store",
+    "parse_date",
+    "title_key",
+    "url_key",
 ]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import IO, Any
 
-from newsingest import __version__
+from newsingest._version import __version__
 from newsingest.dedup import Duplicate
 from newsingest.exceptions import NewsIngestError, NewsIngestWarning
 from newsingest.ingest import RunReport, ingest

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 import attrs
 
-from newsingest import __version__
+from newsingest._version import __version__
 from newsingest.exceptions import FetchError
 
 if TYPE_CHECKING:
