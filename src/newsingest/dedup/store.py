@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
@@ -65,7 +66,7 @@ CREATE TABLE IF NOT EXISTS meta (
 CREATE TABLE IF NOT EXISTS seen (
     key        TEXT PRIMARY KEY,   -- versioned dedup key: u1:…, c1:…, t1:…
     kind       TEXT NOT NULL,      -- url | content | title
-    kept       TEXT NOT NULL,      -- identity key of the article that was kept
+    kept       TEXT,               -- identity key of the kept article (NULL: the key itself)
     source     TEXT NOT NULL,      -- where the kept article came from (path:line, url item N)
     first_seen INTEGER NOT NULL,   -- unix seconds, UTC
     at         INTEGER             -- the kept article's time, for windowed (title) keys
@@ -205,6 +206,7 @@ class MemoryStore:
         self._seen: dict[str, SeenEntry] = {}
         self._near: dict[str, NearSignature] = {}
         self._validators: dict[str, tuple[str | None, str | None]] = {}
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -235,10 +237,15 @@ class MemoryStore:
         return (sig for sig in list(self._near.values()) if sig.version == version)
 
     def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
-        return self._validators.get(url)
+        with self._lock:
+            return self._validators.get(url)
 
     def set_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        self._validators[url] = (etag, last_modified)
+        with self._lock:
+            if etag is None and last_modified is None:
+                self._validators.pop(url, None)
+            else:
+                self._validators[url] = (etag, last_modified)
 
     def commit(self) -> None:
         """Nothing to do: a memory store has no durability to give."""
@@ -260,7 +267,7 @@ class SQLiteStore:
         cache_mib: page cache size for this connection.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, cache_mib: int = 64) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, cache_mib: int = 128) -> None:
         self.path = Path(path)
         self._db = sqlite3.connect(
             self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
@@ -273,6 +280,8 @@ class SQLiteStore:
         self._staged: dict[str, SeenEntry] = {}
         self._staged_near: dict[str, NearSignature] = {}
         self._staged_validators: dict[str, tuple[str | None, str | None, int]] = {}
+        # Fetchers may poll feeds from several threads; validators are guarded by this lock.
+        self._lock = threading.Lock()
 
     def _setup(self, cache_mib: int) -> None:
         db = self._db
@@ -280,6 +289,9 @@ class SQLiteStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(f"PRAGMA cache_size={-1024 * int(cache_mib)}")
+            # Random keys dirty one page each; checkpointing less often writes each page once
+            # per many commits instead of once per commit (the WAL stays under ~40 MiB).
+            db.execute("PRAGMA wal_autocheckpoint=10000")
             db.execute("PRAGMA temp_store=MEMORY")
             self._write(self._create_schema)
         except sqlite3.DatabaseError as error:
@@ -333,7 +345,8 @@ class SQLiteStore:
             chunk = missing[start : start + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = db.execute(
-                f"SELECT key, kind, kept, source, first_seen, at FROM seen WHERE key IN ({marks})",
+                "SELECT key, kind, coalesce(kept, key), source, first_seen, at FROM seen "
+                f"WHERE key IN ({marks})",
                 chunk,
             )
             for row in rows:
@@ -364,27 +377,43 @@ class SQLiteStore:
         yield from (sig for sig in list(self._staged_near.values()) if sig.version == version)
 
     def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
-        staged = self._staged_validators.get(url)
-        if staged is not None:
-            return staged[0], staged[1]
-        row = self._db.execute(
-            "SELECT etag, last_modified FROM validators WHERE url = ?", (url,)
-        ).fetchone()
+        with self._lock:
+            staged = self._staged_validators.get(url)
+            if staged is not None:
+                etag, modified, _ = staged
+                return None if etag is None and modified is None else (etag, modified)
+            row = self._db.execute(
+                "SELECT etag, last_modified FROM validators WHERE url = ?", (url,)
+            ).fetchone()
         return None if row is None else (row[0], row[1])
 
     def set_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        self._staged_validators[url] = (etag, last_modified, _now_s())
+        """Stage validators for ``url``; both ``None`` stages forgetting them."""
+        with self._lock:
+            self._staged_validators[url] = (etag, last_modified, _now_s())
 
     def commit(self) -> None:
         """Write everything staged in one transaction; on failure nothing is lost from staging."""
-        if not (self._staged or self._staged_near or self._staged_validators):
+        with self._lock:
+            staged_validators = dict(self._staged_validators)
+        if not (self._staged or self._staged_near or staged_validators):
             return
         # Sorted keys touch B-tree pages in order, which keeps big batches cache-friendly.
-        seen = sorted(self._staged.values())
+        # A kept article's own key points at itself; storing NULL there keeps rows small.
+        seen = sorted(
+            (key, kind, None if kept == key else kept, source, first_seen, at)
+            for key, kind, kept, source, first_seen, at in self._staged.values()
+        )
         near = sorted(self._staged_near.values())
         validators = sorted(
             (url, etag, modified, updated)
-            for url, (etag, modified, updated) in self._staged_validators.items()
+            for url, (etag, modified, updated) in staged_validators.items()
+            if etag is not None or modified is not None
+        )
+        forgotten = sorted(
+            (url,)
+            for url, (etag, modified, _) in staged_validators.items()
+            if etag is None and modified is None
         )
 
         def work(db: sqlite3.Connection) -> None:
@@ -399,11 +428,15 @@ class SQLiteStore:
                 "VALUES (?, ?, ?, ?)",
                 validators,
             )
+            db.executemany("DELETE FROM validators WHERE url = ?", forgotten)
 
-        self._write(work)
+        with self._lock:
+            self._write(work)
+            for url, value in staged_validators.items():
+                if self._staged_validators.get(url) == value:
+                    del self._staged_validators[url]
         self._staged.clear()
         self._staged_near.clear()
-        self._staged_validators.clear()
 
     def close(self) -> None:
         """Close the connection; staged, uncommitted data is dropped on purpose."""
