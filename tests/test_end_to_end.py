@@ -1,0 +1,246 @@
+"""Whole runs through ingest() and the command: dedup across forms, state, polling, workers."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsingest import Article, Duplicate, ingest
+from newsingest.readers.textfile import SeedTextReader, dumps
+from newsingest.testing import Response, conditional, serve
+
+DATA = Path(__file__).parent / "data"
+SEED = DATA / "textfile" / "000_a56ce4c0ebc2a5f5.txt"
+PAGES = DATA / "pages"
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "newsingest", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def seed_article() -> Article:
+    (article,) = [item for item in SeedTextReader().read(SEED) if isinstance(item, Article)]
+    return article
+
+
+@pytest.fixture
+def four_forms(tmp_path: Path) -> tuple[Path, Path]:
+    """The seed as shipped, shuffled with extra spaces, with utm_ over http, and in a feed."""
+    root = tmp_path / "in"
+    root.mkdir()
+    article = seed_article()
+    (root / "a_shipped.txt").write_bytes(SEED.read_bytes())
+    body = list(article.body)
+    random.Random(3).shuffle(body)
+    shuffled = [segment.replace(" ", "  ", 2) + "  " for segment in body]
+    (root / "b_shuffled.txt").write_text(
+        dumps(article.evolve(body=shuffled, url=article.url + "-export"), lossy=True),
+        encoding="utf-8",
+    )
+    tracked = article.url.replace("https://", "http://") + "?utm_source=twitter&utm_medium=social"
+    (root / "c_tracked.txt").write_text(
+        dumps(article.evolve(url=tracked, body=article.body[:3])), encoding="utf-8"
+    )
+    feed = root / "d_feed.xml"
+    feed.write_text(
+        f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Mirror world news</title>
+<link>https://www.mirror.co.uk/news/world-news/</link><description>d</description>
+<item><title>{article.title}</title><link>{article.url}</link>
+<pubDate>Sun, 06 Mar 2022 09:15:00 +0000</pubDate>
+<description>A captured Russian commander has spoken of his shame.</description></item>
+</channel></rss>
+""",
+        encoding="utf-8",
+    )
+    return root, feed
+
+
+def test_seed_in_four_forms_keeps_one_and_reports_three(four_forms: tuple[Path, Path]) -> None:
+    """As shipped, shuffled, tracked and via a feed: one kept, three duplicates by key type."""
+    root, _ = four_forms
+    duplicates: list[Duplicate] = []
+    run = ingest(root, on_duplicate=duplicates.append)
+    kept = list(run)
+    assert [Path(a.source.location).name for a in kept] == ["a_shipped.txt"]
+    by_file = {Path(d.source.location).name: d.key_type for d in duplicates}
+    assert by_file == {"b_shuffled.txt": "content", "c_tracked.txt": "url", "d_feed.xml": "url"}
+    assert run.report.duplicates == {"content": 1, "url": 2}
+    assert all(d.kept_source.endswith("a_shipped.txt:1") for d in duplicates)
+
+
+def test_rerun_with_same_state_emits_nothing_new(
+    four_forms: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A second CLI run with the same --state emits zero articles; all are duplicates."""
+    root, _ = four_forms
+    state = tmp_path / "state.db"
+    dups = tmp_path / "dups.jsonl"
+    first = run_cli("ingest", str(root), "--state", str(state), "--duplicates", str(dups))
+    assert first.returncode == 0, first.stderr
+    assert len(first.stdout.splitlines()) == 1
+    assert len(dups.read_text().splitlines()) == 3
+    second = run_cli("ingest", str(root), "--state", str(state), "--duplicates", str(dups))
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == ""
+    records = [json.loads(line) for line in dups.read_text().splitlines()]
+    assert len(records) == 4
+    assert "0 emitted, 4 duplicates" in second.stderr
+    info = run_cli("state", "info", str(state))
+    assert info.returncode == 0, info.stderr
+    assert json.loads(info.stdout)["keys"] >= 2
+
+
+FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Local desk</title>
+<link>http://127.0.0.1/</link><description>d</description>
+<item><title>One</title><link>https://news.example.com/one</link>
+<pubDate>Tue, 01 Mar 2022 10:00:00 +0000</pubDate><description>First story.</description></item>
+<item><title>Two</title><link>https://news.example.com/two</link>
+<pubDate>Tue, 01 Mar 2022 11:00:00 GMT</pubDate><description>Second story.</description></item>
+</channel></rss>"""
+
+
+def test_polling_a_feed_twice_with_state_gets_304_and_emits_nothing(tmp_path: Path) -> None:
+    """First poll emits every entry; the second sends validators, gets 304, emits nothing."""
+    state = tmp_path / "state.db"
+    with serve(
+        {"/feed.xml": conditional(FEED, etag='"v1"', last_modified="Tue, 01 Mar 2022 12:00:00 GMT")}
+    ) as server:
+        url = server.url("/feed.xml")
+        first = run_cli("ingest", url, "--state", str(state))
+        assert first.returncode == 0, first.stderr
+        titles = [json.loads(line)["title"] for line in first.stdout.splitlines()]
+        assert titles == ["One", "Two"]
+        assert json.loads(first.stdout.splitlines()[0])["source"]["feed_url"] == url
+        second = run_cli("ingest", url, "--state", str(state))
+        assert second.returncode == 0, second.stderr
+        assert second.stdout == ""
+        requests = server.requests_for("/feed.xml")
+    assert len(requests) == 2
+    assert requests[1].header("If-None-Match") == '"v1"'
+    assert requests[1].header("If-Modified-Since") == "Tue, 01 Mar 2022 12:00:00 GMT"
+
+
+def test_feeds_file_lists_urls_to_poll(tmp_path: Path) -> None:
+    """--feeds FILE reads feed URLs (with comments) and polls each."""
+    with serve({"/a.xml": Response(body=FEED)}) as server:
+        listing = tmp_path / "feeds.txt"
+        listing.write_text(f"# my feeds\n{server.url('/a.xml')}\n\n", encoding="utf-8")
+        done = run_cli("ingest", "--feeds", str(listing), "--no-dedup")
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 2
+
+
+def test_url_list_fetch_gives_articles_quarantine_and_one_duplicate(tmp_path: Path) -> None:
+    """--fetch hydrates good pages, quarantines bad ones, and dedups a shared canonical page."""
+    article_html = (PAGES / "jsonld_article.html").read_bytes()
+    routes = {
+        "/story": Response(body=article_html, headers={"Content-Type": "text/html"}),
+        "/story-alias": Response(status=301, headers={"Location": "/story"}),
+        "/missing": Response(status=404, body=b"gone"),
+        "/doc.pdf": Response(body=b"%PDF-1.4 ...", headers={"Content-Type": "application/pdf"}),
+    }
+    with serve(routes) as server:
+        listing = tmp_path / "list.txt"
+        listing.write_text(
+            "\n".join(
+                server.url(path) for path in ["/story", "/story-alias", "/missing", "/doc.pdf"]
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        quarantine = tmp_path / "bad.jsonl"
+        dups = tmp_path / "dups.jsonl"
+        done = run_cli(
+            "ingest",
+            str(listing),
+            "--fetch",
+            "--quarantine",
+            str(quarantine),
+            "--duplicates",
+            str(dups),
+        )
+    assert done.returncode == 1, done.stderr
+    (record,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert record["title"] and record["body"] and record["published"]
+    reasons = sorted(json.loads(line)["reason"] for line in quarantine.read_text().splitlines())
+    assert reasons == ["http_404", "not_html"]
+    (duplicate,) = [json.loads(line) for line in dups.read_text().splitlines()]
+    assert duplicate["key_type"] == "url"
+
+
+def test_urls_list_without_fetch_gives_stubs_and_line_errors(tmp_path: Path) -> None:
+    """A URL list yields one stub per valid line and an error naming each bad line."""
+    listing = tmp_path / "list.txt"
+    listing.write_text(
+        "https://a.example.com/1\nhttps://a.example.com/2?utm_source=x\nnot a url\n"
+        "https://a.example.com/3\n",
+        encoding="utf-8",
+    )
+    done = run_cli("ingest", str(listing), "--no-dedup")
+    assert done.returncode == 1
+    assert len(done.stdout.splitlines()) == 3
+    assert f"{listing}:3 item 2: not a URL" in done.stderr
+
+
+def corpus(root: Path, count: int) -> None:
+    """Seed files with duplicates of every kind spread through the set."""
+    base = seed_article()
+    rng = random.Random(5)
+    for number in range(count):
+        body = [f"{segment} ({number % 37})" for segment in base.body[:6]]
+        url = f"https://news.example.com/{number % 53}/story"
+        if number % 7 == 0:
+            rng.shuffle(body)
+        article = base.evolve(url=url, body=body, title=f"Story {number}")
+        folder = root / f"{number // 25:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{number:04d}.txt").write_text(dumps(article), encoding="utf-8")
+    (root / "zz_bad.txt").write_text("Title\n2022-01-01\nhttps://x.example/\n", encoding="utf-8")
+
+
+def test_two_workers_give_exactly_the_one_process_output(tmp_path: Path) -> None:
+    """workers=2 emits the same records in the same order, with the same report."""
+    corpus(tmp_path, 300)
+    outputs = []
+    for workers in (1, 2):
+        dups: list[Duplicate] = []
+        errors: list[dict[str, object]] = []
+        run = ingest(
+            tmp_path,
+            workers=workers,
+            on_error="quarantine",
+            quarantine=errors.append,
+            on_duplicate=dups.append,
+        )
+        lines = list(run.json_lines())
+        outputs.append(
+            (
+                lines,
+                [d.to_dict() | {"kept_first_seen": None} for d in dups],
+                errors,
+                run.report.to_dict(),
+            )
+        )
+    assert outputs[0] == outputs[1]
+    assert outputs[0][3]["emitted"] > 0 and outputs[0][3]["duplicates"]
+
+
+def test_cli_workers_flag_matches_one_process(tmp_path: Path) -> None:
+    """-j 2 on the command line writes the same file as -j 1."""
+    corpus(tmp_path / "in", 120)
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    assert run_cli("ingest", str(tmp_path / "in"), "-o", str(one)).returncode == 1
+    assert run_cli("ingest", str(tmp_path / "in"), "-o", str(two), "-j", "2").returncode == 1
+    assert one.read_text() == two.read_text()
