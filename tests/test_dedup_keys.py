@@ -21,9 +21,7 @@ bodies = st.lists(segment_text, max_size=8)
 def test_content_key_format_is_versioned_blake2b_128() -> None:
     """A content key is "c1:" and the 128-bit BLAKE2b of the sorted normalised segments."""
     key = content_key(["Second paragraph.", "First paragraph."])
-    expected = hashlib.blake2b(
-        b"first paragraph.\nsecond paragraph.", digest_size=16
-    ).hexdigest()
+    expected = hashlib.blake2b(b"first paragraph.\nsecond paragraph.", digest_size=16).hexdigest()
     assert key == f"c1:{expected}"
     assert key_version(key) == "c1"
 
@@ -96,7 +94,9 @@ def test_empty_title_has_no_title_key() -> None:
 
 def test_title_scope_prefers_feed_then_host_then_location() -> None:
     """Feed items are scoped to their feed, other articles to their site or file."""
-    feed = Provenance(reader="feed", location="https://a.example/rss", feed_url="https://a.example/rss")
+    feed = Provenance(
+        reader="feed", location="https://a.example/rss", feed_url="https://a.example/rss"
+    )
     assert title_scope(_article(source=feed, url="https://a.example/1")) == (
         "feed:https://a.example/rss"
     )
