@@ -249,7 +249,7 @@ def ingest(
     near: float | None = None,
     on_duplicate: Callable[[Duplicate], None] | None = None,
     before_commit: Callable[[], None] | None = None,
-    commit_every: int = 1000,
+    commit_every: int = 5000,
     fetch: bool | Mapping[str, Any] = False,
     workers: int = 1,
     report: RunReport | None = None,

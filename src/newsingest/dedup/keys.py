@@ -75,12 +75,55 @@ def content_key(body: Iterable[str]) -> str | None:
     Returns:
         ``"c1:"`` followed by 32 lowercase hex digits, or ``None`` for an empty body.
     """
-    segments = [segment for segment in map(normalize_text, body) if segment]
-    if not segments:
-        return None
-    segments.sort()
-    digest = hashlib.blake2b(_SEPARATOR.join(segments).encode("utf-8"), digest_size=16)
+    fast = _fast_ascii_segments(body)
+    if fast is not None:
+        if not fast:
+            return None
+        fast.sort()  # for ASCII, byte order is code-point order: same as sorting str
+        payload = b"\n".join(fast)
+    else:
+        segments = [segment for segment in map(normalize_text, body) if segment]
+        if not segments:
+            return None
+        segments.sort()
+        payload = _SEPARATOR.join(segments).encode("utf-8")
+    digest = hashlib.blake2b(payload, digest_size=16)
     return f"{CONTENT_KEY_VERSION}:{digest.hexdigest()}"
+
+
+# Byte-level tables for the ASCII fast path: delete the controls normalize_text deletes,
+# lowercase letters, and turn the other whitespace characters into spaces.
+_CONTROL_BYTES: Final = bytes([*range(0x09), *range(0x0E, 0x20), 0x7F])
+_TABLE = bytearray(range(256))
+for _code in range(ord("A"), ord("Z") + 1):
+    _TABLE[_code] = _code + 32
+for _code in b"\t\x0b\x0c\r":
+    _TABLE[_code] = ord(" ")
+_LOWER_SPACE_TABLE: Final = bytes(_TABLE)
+_CLOSE_UP: Final = tuple((f" {mark}".encode(), mark.encode()) for mark in ".,;:!?")
+
+
+def _fast_ascii_segments(body: Iterable[str]) -> list[bytes] | None:
+    """``normalize_text`` of every segment at once, for the common all-ASCII body.
+
+    Works on the body joined by newlines, as bytes, so each step is one C-level
+    pass over ~4 KB instead of ~27 passes over 150 characters. It gives exactly
+    what per-segment :func:`normalize_text` gives, encoded (a property test holds
+    it to that), and returns ``None`` when it cannot: non-ASCII text, or a
+    segment that itself contains a line break (the join would be ambiguous).
+    """
+    parts = body if isinstance(body, (list, tuple)) else list(body)
+    joined = "\n".join(parts)
+    if not joined.isascii() or joined.count("\n") != len(parts) - 1:
+        return None
+    data = joined.encode("ascii").translate(_LOWER_SPACE_TABLE, _CONTROL_BYTES)
+    while b"  " in data:
+        data = data.replace(b"  ", b" ")
+    data = data.replace(b" \n", b"\n").replace(b"\n ", b"\n").strip(b" ")
+    for spaced, mark in _CLOSE_UP:
+        if spaced in data:
+            data = data.replace(spaced, mark)
+    return [segment for segment in data.split(b"\n") if segment]
 
 
 def title_scope(article: Article) -> str:

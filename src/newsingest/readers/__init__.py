@@ -200,7 +200,7 @@ def read_head(source: SourceLike, size: int = SNIFF_BYTES) -> bytes:
         return bytes(source[:size])
     if isinstance(source, (str, os.PathLike)):
         try:
-            with Path(os.fspath(source)).open("rb") as handle:
+            with open(source, "rb") as handle:  # noqa: PTH123 - hot path, no Path object
                 return handle.read(size)
         except OSError:
             return b""
@@ -211,7 +211,7 @@ def read_head(source: SourceLike, size: int = SNIFF_BYTES) -> bytes:
 
 def _suffix_of(source: SourceLike) -> str:
     if isinstance(source, (str, os.PathLike)):
-        return Path(os.fspath(source)).suffix.lower()
+        return os.path.splitext(os.fspath(source))[1].lower()  # noqa: PTH122 - hot path
     return ""
 
 
@@ -348,20 +348,16 @@ class ReaderRegistry:
         if head is None:
             head = read_head(source)
         suffix = _suffix_of(source)
-        sniffed = [
-            registration
-            for registration in self._by_name.values()
-            if registration.sniff is not None and head and _safe_sniff(registration.sniff, head)
-        ]
-        for registration in sniffed:
-            if suffix and suffix in registration.suffixes:
-                return registration.reader
-        if sniffed:
-            return sniffed[0].reader
-        if suffix:
-            for registration in self._by_name.values():
-                if suffix in registration.suffixes:
+        by_suffix = [r for r in self._by_name.values() if suffix and suffix in r.suffixes]
+        others = [r for r in self._by_name.values() if not (suffix and suffix in r.suffixes)]
+        # Content decides; readers claiming the suffix are asked first, in registration
+        # order, and asking stops at the first yes (sniffers can be costly).
+        if head:
+            for registration in (*by_suffix, *others):
+                if registration.sniff is not None and _safe_sniff(registration.sniff, head):
                     return registration.reader
+        if by_suffix:
+            return by_suffix[0].reader
         known = ", ".join(self._by_name) or "none"
         raise UnsupportedSourceError(
             f"no reader recognises this source (suffix {suffix or 'none'!r}; readers: {known})",
@@ -389,7 +385,8 @@ def open_binary(source: SourceLike) -> tuple[str, bytes]:
         return name, bytes(source)
     if isinstance(source, (str, os.PathLike)):
         try:
-            return name, Path(os.fspath(source)).read_bytes()
+            with open(source, "rb") as handle:  # noqa: PTH123 - hot path, no Path object
+                return name, handle.read()
         except FileNotFoundError:
             raise SourceNotFoundError("no such file", source=name) from None
         except IsADirectoryError:

@@ -94,10 +94,12 @@ class SeedTextReader:
 
     def read(self, source: SourceLike) -> Iterator[ReaderItem]:
         if isinstance(source, (str, os.PathLike)) and not is_url(source):
-            for path in expand_sources(source):
-                yield from self._read_one(path)
-        else:
-            yield from self._read_one(source)
+            text = os.fspath(source)
+            if os.path.isdir(text) or any(char in text for char in "*?["):  # noqa: PTH112
+                for path in expand_sources(source):
+                    yield from self._read_one(path)
+                return
+        yield from self._read_one(source)
 
     def _read_one(self, source: SourceLike) -> Iterator[ReaderItem]:
         try:
@@ -212,7 +214,7 @@ def parse(data: bytes, name: str) -> Article | ParseError:
             )
 
     ordinal = file_id = None
-    match = _NAME_RE.match(Path(name).name)
+    match = _NAME_RE.match(os.path.basename(name))  # noqa: PTH119 - hot path
     if match:
         ordinal, file_id = match.group(1), match.group(2)
     return Article(
