@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "newsingest"
 author = "newsingest developers"
-copyright = "newsingest developers"  # noqa: A001 - Sphinx reads this name
+copyright = "newsingest developers"
 release = __version__
 version = ".".join(__version__.split(".")[:2])
 
