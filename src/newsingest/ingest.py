@@ -27,7 +27,7 @@ from newsingest.exceptions import (
     ParseError,
     SourceError,
 )
-from newsingest.model import Article, FrozenMap
+from newsingest.model import Article, FrozenMap, Provenance
 from newsingest.normalize.urls import canonical_url, url_key
 from newsingest.readers import (
     Reader,
@@ -351,7 +351,13 @@ def ingest(
     if fetch:
         fetch_options = dict(fetch) if isinstance(fetch, Mapping) else {}
 
-    stage = _Stage(registry=registry, forced=forced, normalize=normalize, fetch=fetch_options)
+    stage = _Stage(
+        registry=registry,
+        forced=forced,
+        normalize=normalize,
+        fetch=fetch_options,
+        stub_body=deduplicator is not None and deduplicator.near_threshold is not None,
+    )
 
     def handle(result: _Result) -> Iterator[_Out]:
         """Turn one reader result into output, applying the error policy and dedup."""
@@ -367,7 +373,9 @@ def ingest(
         run_report.read += 1
         out = _Out(result[1], result[2])
         if deduplicator is not None:
-            duplicate = deduplicator.check(out.article if result[3] is None else result[3])
+            duplicate = deduplicator.check(
+                out.article if result[3] is None else _from_stub(result[3])
+            )
             if duplicate is not None:
                 run_report.duplicates[duplicate.key_type] += 1
                 if on_duplicate is not None:
@@ -424,6 +432,7 @@ class _Stage:
     forced: Reader | None
     normalize: bool
     fetch: dict[str, Any] | None
+    stub_body: bool = False
 
     def run(self, sources: Iterable[SourceLike], report: RunReport | None) -> Iterator[_Result]:
         for source in sources:
@@ -454,7 +463,7 @@ class _Stage:
                             continue
                     if serialise:
                         line = dumps_line(article.to_dict())
-                        yield ("a", None, line, _stub(article))
+                        yield ("a", None, line, _stub(article, self.stub_body))
                     else:
                         yield ("a", article, None, None)
                 elif isinstance(item, NewsIngestWarning):
@@ -465,9 +474,53 @@ class _Stage:
             yield ("e", error, chosen_name, False)
 
 
-def _stub(article: Article) -> Article:
-    """What the parent needs to deduplicate and report: keys, date, title, provenance."""
-    return _replace(article, {"body": (), "summary": None, "extra": _EMPTY_EXTRA})
+_PROVENANCE_FIELDS = tuple(field.name for field in attrs.fields(Provenance))
+_STUB_FIELDS = (
+    "title",
+    "url",
+    "canonical_url",
+    "url_key",
+    "content_key",
+    "published",
+    "published_precision",
+    "published_raw",
+)
+
+
+def _stub(article: Article, with_body: bool) -> tuple[Any, ...]:
+    """What the parent needs to deduplicate and report, as plain values.
+
+    Keys, date, title and provenance (and the body only when near-duplicate
+    detection needs it). Plain tuples pickle far cheaper than attrs instances.
+    """
+    source = article.source
+    return (
+        tuple(getattr(article, name) for name in _STUB_FIELDS),
+        tuple(getattr(source, name) for name in _PROVENANCE_FIELDS),
+        article.body if with_body else (),
+    )
+
+
+def _from_stub(stub: tuple[Any, ...]) -> Article:
+    """Rebuild the stub Article in the parent without re-validating (the worker did)."""
+    fields, provenance_values, body = stub
+    source = object.__new__(Provenance)
+    for name, value in zip(_PROVENANCE_FIELDS, provenance_values, strict=True):
+        object.__setattr__(source, name, value)
+    values = dict(zip(_STUB_FIELDS, fields, strict=True))
+    values.update(
+        body=body,
+        summary=None,
+        authors=(),
+        tags=(),
+        language=None,
+        source=source,
+        extra=_EMPTY_EXTRA,
+    )
+    clone = object.__new__(Article)
+    for name in _ARTICLE_FIELDS:
+        object.__setattr__(clone, name, values[name])
+    return clone
 
 
 _EMPTY_EXTRA: Mapping[str, Any] = FrozenMap()
