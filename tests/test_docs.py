@@ -31,7 +31,17 @@ PAGES = sorted([*DOCS.glob("*.md"), ROOT / "README.md"])
 MODULES = sorted((ROOT / "src" / "newsingest").rglob("*.py"))
 
 #: Fence languages a page may use; anything else could hide Python from the tests.
-LANGUAGES = {"python", "sh", "text", "toml", "json", "{toctree}", "{newsingest-cli}", "{include}"}
+LANGUAGES = {
+    "python",
+    "sh",
+    "text",
+    "toml",
+    "json",
+    "{toctree}",
+    "{newsingest-cli}",
+    "{include}",
+    "{eval-rst}",
+}
 
 _FENCE = re.compile(r"^(```+|~~~+)[ \t]*(\S*)[^\n]*\n(.*?)^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 
