@@ -136,7 +136,7 @@ def _write_corpus(root: Path, stories: int = 70, seed: int = 7) -> Path:
 
 def _batch_reference(corpus: Path, keys: tuple[str, ...]) -> tuple[list[Article], int]:
     """The one-process answer: ingest() then Deduplicator.batch over everything."""
-    articles = list(ingest(corpus, on_error="skip"))
+    articles = list(ingest(corpus, on_error="skip", dedup=False))
     kept, duplicates = Deduplicator(keys=keys).batch(articles)
     return kept, len(duplicates)
 
@@ -181,7 +181,7 @@ def test_cluster_dedupe_equals_the_one_process_batch(corpus: Path, cluster_clien
     assert len(duplicates) == expected_duplicates
     by_location = {record["source"]["location"]: record for record in kept}
     for article in expected:
-        # ingest() leaves content_key unset (the Deduplicator computes it); read_bag sets it.
+        # read_bag always sets content_key (None only for an empty body).
         with_key = article.evolve(content_key=content_key(article.body))
         assert Article.from_dict(by_location[article.source.location]) == with_key
 
@@ -208,12 +208,26 @@ def test_cluster_read_bags_carries_rejects_and_warnings(
     """Rejected files come back as quarantine records, counted like ingest() counts them."""
     bags = read_bags(corpus, files_per_partition=16)
     articles, errors, warnings = dask.compute(bags.articles, bags.errors, bags.warnings)
-    run = ingest(corpus, on_error="skip")
+    run = ingest(corpus, on_error="skip", dedup=False)
     assert len(articles) == len(list(run))
     assert sorted(error["reason"] for error in errors) == sorted(run.report.errors.elements())
     assert {error["reader"] for error in errors} == {"textfile"}
     assert all(Path(error["source"]).parent == corpus for error in errors)
     assert [warning["reason"] for warning in warnings] == ["empty_body"]
+
+
+@pytest.mark.parametrize(
+    ("files_per_partition", "npartitions"), [(1, None), (7, 1), (7, 3), (500, None)]
+)
+def test_sync_dedupe_does_not_depend_on_partitioning(
+    corpus: Path, files_per_partition: int, npartitions: int | None
+) -> None:
+    """However files are grouped and however many shuffle partitions, the batch set is kept."""
+    bag = read_bag(corpus, files_per_partition=files_per_partition, on_error="skip")
+    with dask.config.set(scheduler="sync"):
+        kept = dedupe(bag, npartitions=npartitions).kept.compute()
+    expected, _ = _batch_reference(corpus, ("url", "content"))
+    assert _locations(kept) == sorted(article.source.location for article in expected)
 
 
 def _chain_dir(root: Path, days: tuple[int, int, int]) -> Path:
@@ -297,6 +311,8 @@ def test_read_bag_rejects_bad_options(tmp_path: Path) -> None:
         dedupe(bag, keys=("url", "near"))
     with pytest.raises(ValueError, match="not the string"):
         dedupe(bag, keys="url")
+    with pytest.raises(ValueError, match="npartitions"):
+        dedupe(bag, npartitions=0)
 
 
 def test_sync_title_keys_cluster_too(tmp_path: Path) -> None:

@@ -48,6 +48,7 @@ memory there is proportional to the number of keys that occur in duplicate clust
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -177,6 +178,7 @@ def _read_partition(
         on_error=on_error,
         quarantine=keep_error if on_error == "quarantine" else None,
         on_warning=keep_warning,
+        dedup=False,  # dedupe() judges the whole bag; a per-partition pass would be wrong
     )
     with run:
         for read in run:
@@ -295,9 +297,13 @@ def _tagged_bag(
 # --------------------------------------------------------------------------- dedupe
 
 
-def _record_keys(record: Record, deduplicator: Deduplicator) -> list[str]:
-    """The dedup keys of one article dict, exactly as the Deduplicator computes them."""
-    return [key for _, key in deduplicator.keys_of(Article.from_dict(record))]
+Keyed = list[tuple[list[str], Record]]
+
+
+def _with_keys(records: Iterable[Record], keys: Sequence[str]) -> Keyed:
+    """Pair each article dict with its dedup keys, exactly as the Deduplicator makes them."""
+    keys_of = _deduplicator(keys).keys_of
+    return [([key for _, key in keys_of(Article.from_dict(record))], record) for record in records]
 
 
 class _UnionFind:
@@ -342,11 +348,9 @@ class _UnionFind:
 Groups = list[tuple[list[str], int]]
 
 
-def _partition_groups(records: Iterable[Record], keys: Sequence[str]) -> Groups:
-    deduplicator = _deduplicator(keys)
+def _partition_groups(keyed: Keyed) -> Groups:
     found = _UnionFind()
-    for record in records:
-        record_keys = _record_keys(record, deduplicator)
+    for record_keys, _record in keyed:
         if record_keys:
             found.add_group(record_keys, 1)
     return found.groups()
@@ -367,13 +371,9 @@ def _component_map(groups: Groups) -> dict[str, str]:
     }
 
 
-def _tag_components(
-    records: Iterable[Record], keys: Sequence[str], components: dict[str, str]
-) -> list[tuple[str | None, Record]]:
-    deduplicator = _deduplicator(keys)
+def _tag_components(keyed: Keyed, components: dict[str, str]) -> list[tuple[str | None, Record]]:
     tagged: list[tuple[str | None, Record]] = []
-    for record in records:
-        record_keys = _record_keys(record, deduplicator)
+    for record_keys, record in keyed:
         component = components.get(record_keys[0]) if record_keys else None
         tagged.append((component, record))
     return tagged
@@ -404,6 +404,11 @@ def _select_tag(tagged: Iterable[tuple[str, Record]], tag: str) -> list[Record]:
     return [record for got, record in tagged if got == tag]
 
 
+def _shuffle_partitions(inputs: int) -> int:
+    """Default partition count of the shuffle by component for ``inputs`` partitions."""
+    return max(1, min(inputs, 2 * math.isqrt(inputs)))
+
+
 def dedupe(
     bag: Bag,
     *,
@@ -420,34 +425,38 @@ def dedupe(
         bag: a bag of ``Article.to_dict()`` dicts, e.g. from :func:`read_bag`.
         keys: the key types to match on (``"url"``, ``"content"``, ``"title"``).
         split_every: fan-in of the union-find tree reduction (Dask's default otherwise).
-        npartitions: partitions of the shuffle by component (the input's count otherwise).
+        npartitions: partitions of the shuffle by component; by default about twice the
+            square root of the input's count (never more than the input's count).
 
     Returns:
         :class:`Deduped` bags of the kept articles and the duplicates.
 
     Raises:
-        ValueError: an unknown or repeated key type, or no key type at all.
+        ValueError: an unknown or repeated key type, no key type at all, or
+            ``npartitions`` below 1.
     """
+    if npartitions is not None and npartitions < 1:
+        raise ValueError(f"npartitions must be at least 1, got {npartitions}")
     if isinstance(keys, str):
         raise ValueError(f"keys must be a sequence of key types, not the string {keys!r}")
     chosen = tuple(keys)
     _deduplicator(chosen)  # validates the key types here, on the client
 
-    groups = bag.reduction(
-        lambda records: _partition_groups(records, chosen),
+    keyed = bag.map_partitions(_with_keys, chosen)
+    groups = keyed.reduction(
+        _partition_groups,
         _merge_groups,
         split_every=split_every,
         name="newsingest-dedupe-components",
     )
     components = groups.apply(_component_map)
-    tagged = bag.map_partitions(_tag_components, chosen, components)
+    tagged = keyed.map_partitions(_tag_components, components)
     singles = tagged.map_partitions(_singletons)
-    clustered = tagged.map_partitions(_clustered)
-    grouped = clustered.groupby(
-        lambda pair: pair[0],
-        shuffle="tasks",
-        npartitions=npartitions or bag.npartitions,
-    )
+    shuffled = npartitions or _shuffle_partitions(bag.npartitions)
+    # Concatenating neighbours first is free (no data moves); a task shuffle over fewer
+    # partitions is far cheaper, since its task count grows faster than linearly.
+    clustered = tagged.map_partitions(_clustered).repartition(npartitions=shuffled)
+    grouped = clustered.groupby(lambda pair: pair[0], shuffle="tasks", npartitions=shuffled)
     judged = grouped.map_partitions(_batch_components, chosen)
     kept = db.concat([singles, judged.map_partitions(_select_tag, "kept")])
     return Deduped(kept=kept, duplicates=judged.map_partitions(_select_tag, "duplicate"))
