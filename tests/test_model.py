@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
 import pickle
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
 
 from newsingest import Article, Provenance
-from newsingest.model import FrozenMap
-from newsingest.model import SCHEMA_VERSION
+from newsingest.model import SCHEMA_VERSION, FrozenMap
 from tests.strategies import articles
 
 SOURCE = Provenance(reader="test", location="mem")
@@ -110,3 +109,14 @@ def test_published_serialises_as_utc_with_z() -> None:
     """published is written as ISO 8601 with a Z suffix."""
     article = Article(published=datetime(2022, 2, 6, tzinfo=timezone.utc), source=SOURCE)
     assert article.to_dict()["published"] == "2022-02-06T00:00:00Z"
+
+
+def test_provenance_to_dict_names_every_field_in_order() -> None:
+    """Provenance.to_dict is written out by hand for speed; it must not drift from the class."""
+    import attrs
+
+    source = Provenance(reader="r", location="l", line=1, item=2, feed_title="t",
+                        feed_url="https://a.example/", entry_id="e", ordinal="000",
+                        file_id="0123456789abcdef")
+    assert list(source.to_dict()) == [field.name for field in attrs.fields(Provenance)]
+    assert source.to_dict() == attrs.asdict(source)

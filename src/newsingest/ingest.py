@@ -26,10 +26,12 @@ from newsingest.exceptions import (
     NewsIngestWarning,
     ParseError,
     SourceError,
+    SourceNotFoundError,
 )
 from newsingest.model import Article, FrozenMap, Provenance
 from newsingest.normalize.urls import canonical_url, url_key
 from newsingest.readers import (
+    SNIFF_BYTES,
     Reader,
     ReaderItem,
     ReaderRegistry,
@@ -443,11 +445,22 @@ class _Stage:
     def one(self, source: SourceLike, *, serialise: bool) -> Iterator[_Result]:
         chosen_name = self.forced.name if self.forced is not None else None
         try:
-            if self.forced is None:
-                source = buffer_stream(source)
-            chosen = self.forced if self.forced is not None else self.registry.resolve(source)
-            chosen_name = chosen.name
-            items: Iterable[ReaderItem] = chosen.read(source)
+            items: Iterable[ReaderItem]
+            data = _read_small_file(source)
+            if data is not None:
+                chosen = self.forced or self.registry.resolve(source, head=data[:SNIFF_BYTES])
+                chosen_name = chosen.name
+                read_data = getattr(chosen, "read_data", None)
+                if read_data is not None:
+                    items = read_data(data, os.fspath(source))  # type: ignore[arg-type]
+                else:
+                    items = chosen.read(source)
+            else:
+                if self.forced is None:
+                    source = buffer_stream(source)
+                chosen = self.forced or self.registry.resolve(source)
+                chosen_name = chosen.name
+                items = chosen.read(source)
             if self.fetch is not None:
                 from newsingest.hydrate import hydrate  # noqa: PLC0415 - needs httpx
 
@@ -485,6 +498,28 @@ _STUB_FIELDS = (
     "published_precision",
     "published_raw",
 )
+
+
+#: Files up to this size are read once, then sniffed and parsed from memory.
+READ_ONCE_BYTES = 1 << 20
+
+
+def _read_small_file(source: SourceLike) -> bytes | None:
+    """The whole content of a small regular file given by path; ``None`` otherwise.
+
+    Raises:
+        SourceNotFoundError: the path does not exist.
+    """
+    if not isinstance(source, (str, os.PathLike)) or is_url(source):
+        return None
+    try:
+        with open(source, "rb") as handle:  # noqa: PTH123 - hot path, no Path object
+            data = handle.read(READ_ONCE_BYTES + 1)
+    except FileNotFoundError:
+        raise SourceNotFoundError("no such file", source=os.fspath(source)) from None
+    except (IsADirectoryError, PermissionError):
+        return None  # let the reader say what it makes of it
+    return data if len(data) <= READ_ONCE_BYTES else None
 
 
 def _stub(article: Article, with_body: bool) -> tuple[Any, ...]:

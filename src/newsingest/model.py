@@ -177,7 +177,17 @@ class Provenance:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-safe dict form, omitting nothing (``None`` stays ``None``)."""
-        return attrs.asdict(self)
+        return {
+            "reader": self.reader,
+            "location": self.location,
+            "line": self.line,
+            "item": self.item,
+            "feed_title": self.feed_title,
+            "feed_url": self.feed_url,
+            "entry_id": self.entry_id,
+            "ordinal": self.ordinal,
+            "file_id": self.file_id,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Provenance:

@@ -75,6 +75,10 @@ class Reader(Protocol):
     ``suffixes`` (tuple of lower-case file suffixes such as ``".txt"``),
     ``url_prefixes`` (tuple such as ``("http://", "https://")``) and
     ``sniff(head: bytes) -> bool``.
+
+    Optional fast path: ``read_data(data: bytes, name: str)``. When a reader has
+    it, ``ingest()`` reads a small file once (for sniffing and parsing alike) and
+    hands over the bytes and the path instead of the path alone.
     """
 
     name: str

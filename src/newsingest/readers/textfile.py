@@ -114,6 +114,10 @@ class SeedTextReader:
                 reason="unreadable",
             )
             return
+        yield from self.read_data(data, name)
+
+    def read_data(self, data: bytes, name: str) -> Iterator[ReaderItem]:
+        """Parse one file's bytes already in memory (``name`` is its path, for provenance)."""
         result = parse(data, name)
         if isinstance(result, ParseError):
             yield result
