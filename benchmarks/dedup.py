@@ -168,7 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keys", type=int, default=1_000_000, help="store checks+inserts")
     parser.add_argument("--docs", type=int, default=2_000, help="documents for key timing")
     parser.add_argument("--batch", type=int, default=10_000, help="keys per lookup/commit")
+    parser.add_argument("--ci", action="store_true", help="small size for CI (20,000 keys)")
     args = parser.parse_args(argv)
+    if args.ci:
+        args.keys, args.docs = 20_000, 500
     bench_keys(args.docs)
     ratio = bench_store(args.keys, args.batch)
     # The acceptance figure is defined at a million keys; small CI runs only report.
