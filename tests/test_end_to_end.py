@@ -297,3 +297,38 @@ def test_sigkill_mid_ingest_then_rerun_loses_nothing(tmp_path: Path) -> None:
     assert emitted_first | emitted_second == {f"https://news.example.com/{n}" for n in range(count)}
     # The state did its job: what was committed before the kill is not emitted again.
     assert len(emitted_second) < count
+
+
+def test_several_feeds_are_polled_concurrently_in_source_order(tmp_path: Path) -> None:
+    """Feeds fetched at once still come out feed by feed, in the order given."""
+    second_feed = FEED.replace("One", "Three").replace("Two", "Four").replace("/one", "/three")
+    second_feed = second_feed.replace("/two", "/four").replace("First", "Third")
+    second_feed = second_feed.replace("Second", "Fourth")
+    routes = {
+        "/slow.xml": Response(body=FEED, delay=0.5),
+        "/fast.xml": Response(body=second_feed),
+    }
+    with serve(routes) as server:
+        run = ingest([server.url("/slow.xml"), server.url("/fast.xml")], concurrency=2)
+        titles = [article.title for article in run]
+    assert titles == ["One", "Two", "Three", "Four"]
+    assert run.report.sources == 2
+
+
+def test_a_reader_yielding_junk_is_a_clear_type_error(tmp_path: Path) -> None:
+    """A plugin that yields something that is not a record is named, not silently ignored."""
+    from newsingest import ReaderRegistry
+
+    class Junk:
+        name = "junk"
+        suffixes = (".junk",)
+
+        def read(self, source: object) -> object:
+            yield {"title": "not an Article"}
+
+    registry = ReaderRegistry()
+    registry.register(Junk())  # type: ignore[arg-type]
+    target = tmp_path / "a.junk"
+    target.write_text("x", encoding="utf-8")
+    with pytest.raises(TypeError, match="reader 'junk' yielded dict"):
+        list(ingest(target, registry=registry))

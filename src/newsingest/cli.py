@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=4,
         metavar="N",
-        help="pages fetched at once (default 4)",
+        help="pages or feeds fetched at once (default 4)",
     )
     run.add_argument(
         "-j",
@@ -342,6 +342,7 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
                 on_duplicate=on_duplicate,
                 before_commit=before_commit,
                 fetch={"concurrency": args.concurrency} if args.fetch else False,
+                concurrency=args.concurrency,
                 workers=args.workers,
                 report=report,
             )

@@ -253,6 +253,7 @@ def ingest(
     before_commit: Callable[[], None] | None = None,
     commit_every: int = 5000,
     fetch: bool | Mapping[str, Any] = False,
+    concurrency: int = 4,
     workers: int = 1,
     report: RunReport | None = None,
 ) -> IngestRun:
@@ -287,6 +288,8 @@ def ingest(
         commit_every: commit seen keys after this many kept articles.
         fetch: hydrate each article by fetching its page (URL lists); ``True`` or
             a mapping of options for :func:`newsingest.hydrate.hydrate`.
+        concurrency: feeds polled at once when several feed URLs follow each other
+            (their items still come out in source order).
         workers: processes that read, parse and normalise local files; dedup
             stays in this process, so output and order equal ``workers=1``.
         report: a :class:`RunReport` to fill (a new one otherwise).
@@ -358,6 +361,7 @@ def ingest(
         forced=forced,
         normalize=normalize,
         fetch=fetch_options,
+        concurrency=concurrency,
         stub_body=deduplicator is not None and deduplicator.near_threshold is not None,
     )
 
@@ -435,12 +439,45 @@ class _Stage:
     normalize: bool
     fetch: dict[str, Any] | None
     stub_body: bool = False
+    concurrency: int = 4
 
     def run(self, sources: Iterable[SourceLike], report: RunReport | None) -> Iterator[_Result]:
+        """Read sources in order; consecutive feed URLs are fetched concurrently."""
+        urls: list[str] = []
         for source in sources:
             if report is not None:
                 report.sources += 1
+            if self._poll_many() is not None and is_url(source):
+                urls.append(str(source))
+                continue
+            if urls:
+                yield from self.many(urls)
+                urls = []
             yield from self.one(source, serialise=False)
+        if urls:
+            yield from self.many(urls)
+
+    def _poll_many(self) -> Callable[..., Iterator[Any]] | None:
+        """The URL reader's ``read_many`` when URLs can be polled concurrently."""
+        if self.forced is not None or self.fetch is not None or self.concurrency < 2:
+            return None
+        try:
+            reader = self.registry.resolve("https://")
+        except NewsIngestError:
+            return None
+        read_many = getattr(reader, "read_many", None)
+        return read_many if callable(read_many) else None
+
+    def many(self, urls: list[str]) -> Iterator[_Result]:
+        """Poll several URLs at once through the reader's ``read_many``; same items as one()."""
+        if len(urls) == 1:
+            yield from self.one(urls[0], serialise=False)
+            return
+        read_many = self._poll_many()
+        assert read_many is not None
+        reader_name = getattr(getattr(read_many, "__self__", None), "name", None)
+        for item in read_many(urls, concurrency=self.concurrency):
+            yield from self._emit(item, reader_name, serialise=False)
 
     def one(self, source: SourceLike, *, serialise: bool) -> Iterator[_Result]:
         chosen_name = self.forced.name if self.forced is not None else None
@@ -466,25 +503,35 @@ class _Stage:
 
                 items = hydrate(items, **self.fetch)
             for item in items:
-                if isinstance(item, Article):
-                    article = item
-                    if self.normalize:
-                        try:
-                            article = normalise_article(item)
-                        except InvalidURLError as error:
-                            yield ("e", _url_error(item, error), chosen_name, True)
-                            continue
-                    if serialise:
-                        line = dumps_line(article.to_dict())
-                        yield ("a", None, line, _stub(article, self.stub_body))
-                    else:
-                        yield ("a", article, None, None)
-                elif isinstance(item, NewsIngestWarning):
-                    yield ("w", item)
-                else:
-                    yield ("e", item, chosen_name, True)
+                yield from self._emit(item, chosen_name, serialise=serialise)
         except SourceError as error:
             yield ("e", error, chosen_name, False)
+
+    def _emit(self, item: object, reader_name: str | None, *, serialise: bool) -> Iterator[_Result]:
+        """One reader item as a stage result: normalised article, warning or reject."""
+        if isinstance(item, Article):
+            article = item
+            if self.normalize:
+                try:
+                    article = normalise_article(item)
+                except InvalidURLError as error:
+                    yield ("e", _url_error(item, error), reader_name, True)
+                    return
+            if serialise:
+                line = dumps_line(article.to_dict())
+                yield ("a", None, line, _stub(article, self.stub_body))
+            else:
+                yield ("a", article, None, None)
+        elif isinstance(item, NewsIngestWarning):
+            yield ("w", item)
+        elif isinstance(item, NewsIngestError):
+            # A rejected record counts as read; a whole source that failed does not.
+            yield ("e", item, reader_name, isinstance(item, ParseError))
+        else:
+            raise TypeError(
+                f"reader {reader_name!r} yielded {type(item).__name__}; readers yield "
+                "Article, ParseError (or another NewsIngestError) or NewsIngestWarning"
+            )
 
 
 _PROVENANCE_FIELDS = tuple(field.name for field in attrs.fields(Provenance))
