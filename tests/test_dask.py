@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -228,6 +229,27 @@ def test_sync_dedupe_does_not_depend_on_partitioning(
         kept = dedupe(bag, npartitions=npartitions).kept.compute()
     expected, _ = _batch_reference(corpus, ("url", "content"))
     assert _locations(kept) == sorted(article.source.location for article in expected)
+
+
+def test_sync_dedupe_reads_each_partition_once(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Computing kept and duplicates together reads every group of files exactly once."""
+    import newsingest.dask as newsingest_dask
+
+    calls: list[int] = []
+    read_partition = newsingest_dask._read_partition
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return read_partition(*args, **kwargs)
+
+    monkeypatch.setattr(newsingest_dask, "_read_partition", counting)
+    bag = read_bag(corpus, files_per_partition=16, on_error="skip")
+    result = dedupe(bag)
+    with dask.config.set(scheduler="sync"):
+        dask.compute(result.kept, result.duplicates)
+    assert len(calls) == bag.npartitions
 
 
 def _chain_dir(root: Path, days: tuple[int, int, int]) -> Path:

@@ -449,7 +449,9 @@ def dedupe(
         split_every=split_every,
         name="newsingest-dedupe-components",
     )
-    components = groups.apply(_component_map)
+    # Passed on as an unoptimised Delayed: a Bag Item given as an argument is finalised as
+    # a separately optimised copy of its graph, which would read every file twice.
+    components = groups.apply(_component_map).to_delayed(optimize_graph=False)
     tagged = keyed.map_partitions(_tag_components, components)
     singles = tagged.map_partitions(_singletons)
     shuffled = npartitions or _shuffle_partitions(bag.npartitions)
