@@ -94,7 +94,7 @@ __all__ = [
 ]
 
 #: Files read by one task. Big enough that scheduling costs vanish next to parsing.
-DEFAULT_FILES_PER_PARTITION: Final = 64
+DEFAULT_FILES_PER_PARTITION: Final = 256
 
 Record = dict[str, Any]
 
