@@ -160,7 +160,7 @@ def cluster_client() -> Iterator[object]:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: never clash with a dashboard on 8787
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
