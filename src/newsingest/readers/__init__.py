@@ -29,6 +29,7 @@ from newsingest.exceptions import (
     NewsIngestWarning,
     ParseError,
     RegistryError,
+    SourceError,
     SourceNotFoundError,
     UnsupportedSourceError,
 )
@@ -47,6 +48,8 @@ __all__ = [
     "default_registry",
     "expand_sources",
     "is_url",
+    "open_binary",
+    "read_or_reject",
     "source_name",
 ]
 
@@ -399,6 +402,24 @@ def open_binary(source: SourceLike) -> tuple[str, bytes]:
     if isinstance(data, str):
         return name, data.encode("utf-8", "surrogatepass")
     return name, bytes(data)
+
+
+def read_or_reject(source: SourceLike) -> tuple[str, bytes] | ParseError:
+    """:func:`open_binary`, with failure returned as a ParseError a reader can yield.
+
+    For file-per-record readers, a missing or unreadable file is one rejected
+    record of the run, not the end of it.
+    """
+    try:
+        return open_binary(source)
+    except SourceError as error:
+        return ParseError(error.message, source=error.source, reason=error.reason)
+    except OSError as error:
+        return ParseError(
+            f"cannot read: {error.strerror or error}",
+            source=source_name(source),
+            reason="unreadable",
+        )
 
 
 _default: ReaderRegistry | None = None

@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
-from newsingest.exceptions import NewsIngestWarning, ParseError, SourceError
+from newsingest.exceptions import NewsIngestWarning, ParseError
 from newsingest.model import Article, Provenance
 from newsingest.readers import (
     ReaderItem,
@@ -39,8 +39,7 @@ from newsingest.readers import (
     SourceLike,
     expand_sources,
     is_url,
-    open_binary,
-    source_name,
+    read_or_reject,
 )
 
 __all__ = ["LIMITS", "SeedTextReader", "dumps", "register", "write"]
@@ -102,18 +101,11 @@ class SeedTextReader:
         yield from self._read_one(source)
 
     def _read_one(self, source: SourceLike) -> Iterator[ReaderItem]:
-        try:
-            name, data = open_binary(source)
-        except SourceError as error:
-            yield ParseError(error.message, source=error.source, line=None, reason=error.reason)
+        loaded = read_or_reject(source)
+        if isinstance(loaded, ParseError):
+            yield loaded
             return
-        except OSError as error:
-            yield ParseError(
-                f"cannot read: {error.strerror or error}",
-                source=source_name(source),
-                reason="unreadable",
-            )
-            return
+        name, data = loaded
         yield from self.read_data(data, name)
 
     def read_data(self, data: bytes, name: str) -> Iterator[ReaderItem]:

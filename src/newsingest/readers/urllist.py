@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from newsingest._unwrap import unwrap_url
-from newsingest.exceptions import InvalidURLError, ParseError, SourceError
+from newsingest.exceptions import InvalidURLError, ParseError
 from newsingest.model import Article, Provenance
 from newsingest.normalize.urls import canonical_url
 from newsingest.readers import (
@@ -47,8 +47,7 @@ from newsingest.readers import (
     ReaderItem,
     ReaderRegistry,
     SourceLike,
-    open_binary,
-    source_name,
+    read_or_reject,
 )
 
 __all__ = ["MAX_LINE_BYTES", "UrlListReader", "is_list_url", "register"]
@@ -135,18 +134,11 @@ class UrlListReader:
 
     def read(self, source: SourceLike) -> Iterator[ReaderItem]:
         """Yield one stub Article per usable URL and one ParseError per unusable line."""
-        try:
-            name, data = open_binary(source)
-        except SourceError as error:
-            yield ParseError(error.message, source=error.source, reason=error.reason)
+        loaded = read_or_reject(source)
+        if isinstance(loaded, ParseError):
+            yield loaded
             return
-        except OSError as error:
-            yield ParseError(
-                f"cannot read: {error.strerror or error}",
-                source=source_name(source),
-                reason="unreadable",
-            )
-            return
+        name, data = loaded
         if data.startswith(_UTF16_BOMS):
             try:
                 data = data.decode("utf-16").encode("utf-8")
