@@ -89,8 +89,8 @@ class _Segmenter(HTMLParser):
         if self._dropped:
             if tag in self._dropped:
                 # Close up to the matching open element; stray end tags are ignored.
-                while self._dropped and self._dropped.pop() != tag:
-                    pass
+                index = len(self._dropped) - 1 - self._dropped[::-1].index(tag)
+                del self._dropped[index:]
             return
         if tag in BLOCK_ELEMENTS:
             self._flush()

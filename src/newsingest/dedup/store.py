@@ -148,35 +148,35 @@ class SeenStore(Protocol):
 
     def lookup(self, keys: Sequence[str]) -> dict[str, SeenEntry]:
         """Return the entries of those ``keys`` that are known, staged ones included."""
-        ...
+        ...  # abstract
 
     def add(self, entries: Iterable[SeenEntry]) -> None:
         """Stage entries; a key already known keeps its first owner (title keys excepted)."""
-        ...
+        ...  # abstract
 
     def add_signatures(self, signatures: Iterable[NearSignature]) -> None:
         """Stage near-duplicate signatures of kept articles."""
-        ...
+        ...  # abstract
 
     def signatures(self, version: str) -> Iterator[NearSignature]:
         """Yield every known signature made by algorithm ``version``."""
-        ...
+        ...  # abstract
 
     def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
         """Return ``(etag, last_modified)`` remembered for a feed URL, or ``None``."""
-        ...
+        ...  # abstract
 
     def set_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
         """Stage the validators of a feed URL (durable at :meth:`commit`)."""
-        ...
+        ...  # abstract
 
     def commit(self) -> None:
         """Make everything staged durable. Call only after the output is written."""
-        ...
+        ...  # abstract
 
     def close(self) -> None:
         """Release resources; anything staged and not committed is dropped."""
-        ...
+        ...  # abstract
 
 
 def _now_s() -> int:
