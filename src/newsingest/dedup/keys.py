@@ -18,6 +18,7 @@ different algorithms: a new algorithm gets a new prefix and simply never matches
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
@@ -100,7 +101,7 @@ for _code in range(ord("A"), ord("Z") + 1):
 for _code in b"\t\x0b\x0c\r":
     _TABLE[_code] = ord(" ")
 _LOWER_SPACE_TABLE: Final = bytes(_TABLE)
-_CLOSE_UP: Final = tuple((f" {mark}".encode(), mark.encode()) for mark in ".,;:!?")
+_SPACE_BEFORE_MARK: Final = re.compile(b" ([.,;:!?])")
 _PUNCTUATION_TO_DOT: Final = bytes.maketrans(b",;:!?", b".....")
 
 
@@ -122,13 +123,12 @@ def _fast_ascii_segments(body: Iterable[str]) -> list[bytes] | None:
     data = raw.translate(_LOWER_SPACE_TABLE, _CONTROL_BYTES)
     if len(data) != len(raw):
         return None  # a control character was deleted: spacing may need the full path
-    if b"  " in data:
-        while b"  " in data:
-            data = data.replace(b"  ", b" ")
-        data = data.replace(b" \n", b"\n").replace(b"\n ", b"\n")
+    # Segments were stripped and nothing was deleted, so no space touches a newline:
+    # only runs of spaces inside a segment and spaces before punctuation need work.
+    while b"  " in data:  # replace() halves each run per pass; far cheaper than a regex
+        data = data.replace(b"  ", b" ")
     if b" ." in data.translate(_PUNCTUATION_TO_DOT):
-        for spaced, mark in _CLOSE_UP:
-            data = data.replace(spaced, mark)
+        data = _SPACE_BEFORE_MARK.sub(rb"\1", data)
     return [segment for segment in data.split(b"\n") if segment]
 
 
