@@ -561,7 +561,10 @@ def _read_small_file(source: SourceLike) -> bytes | None:
         return None
     try:
         with open(source, "rb") as handle:  # noqa: PTH123 - hot path, no Path object
-            data = handle.read(READ_ONCE_BYTES + 1)
+            if os.fstat(handle.fileno()).st_size > READ_ONCE_BYTES:
+                return None
+            # read() sizes its buffer from the file; read(n) would allocate n bytes first.
+            data = handle.read()
     except FileNotFoundError:
         raise SourceNotFoundError("no such file", source=os.fspath(source)) from None
     except (IsADirectoryError, PermissionError):
