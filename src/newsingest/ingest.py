@@ -28,7 +28,7 @@ from newsingest.exceptions import (
     SourceError,
     SourceNotFoundError,
 )
-from newsingest.model import Article, FrozenMap, Provenance
+from newsingest.model import Article, FrozenMap, Provenance, unchecked_article
 from newsingest.normalize.urls import canonical_url, url_key
 from newsingest.readers import (
     SNIFF_BYTES,
@@ -154,10 +154,9 @@ def _replace(article: Article, changes: dict[str, Any]) -> Article:
     valid by construction; skipping the full re-validation of body, extra and
     datetimes halves the cost of normalisation on the hot path.
     """
-    clone = object.__new__(Article)
-    for name in _ARTICLE_FIELDS:
-        object.__setattr__(clone, name, changes.get(name, getattr(article, name)))
-    return clone
+    values = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
+    values.update(changes)
+    return unchecked_article(values)
 
 
 _ARTICLE_FIELDS = tuple(field.name for field in attrs.fields(Article))
@@ -447,7 +446,7 @@ class _Stage:
         for source in sources:
             if report is not None:
                 report.sources += 1
-            if self._poll_many() is not None and is_url(source):
+            if is_url(source) and self._poll_many() is not None:
                 urls.append(str(source))
                 continue
             if urls:

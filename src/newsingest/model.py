@@ -306,6 +306,40 @@ class Article:
         return attrs.evolve(self, **changes)
 
 
+_NO_EXTRA: Final = FrozenMap()
+_UNCHECKED_DEFAULTS: Final[dict[str, Any]] = {
+    "title": "",
+    "url": None,
+    "canonical_url": None,
+    "url_key": None,
+    "content_key": None,
+    "published": None,
+    "published_precision": None,
+    "published_raw": None,
+    "body": (),
+    "summary": None,
+    "authors": (),
+    "tags": (),
+    "language": None,
+    "extra": _NO_EXTRA,
+}
+
+
+def unchecked_article(values: Mapping[str, Any]) -> Article:
+    """Build an Article from values the caller has already validated (internal use).
+
+    Skips converters and validators, which cost as much as parsing a seed file.
+    Only for code that guarantees the invariants itself (tuples of str, aware UTC
+    datetimes, http(s) URLs, a FrozenMap for ``extra``); everything else must use
+    the constructor.
+    """
+    article = object.__new__(Article)
+    for name in _ARTICLE_FIELD_NAMES:
+        value = values[name] if name in values else _UNCHECKED_DEFAULTS[name]
+        object.__setattr__(article, name, value)
+    return article
+
+
 def _thaw(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {key: _thaw(item) for key, item in value.items()}
@@ -323,3 +357,6 @@ def _parse_utc(value: str) -> datetime:
     if not isinstance(value, str) or not value.endswith("Z"):
         raise ValueError(f"published must be an ISO 8601 UTC string ending in Z, got {value!r}")
     return datetime.fromisoformat(value[:-1]).replace(tzinfo=timezone.utc)
+
+
+_ARTICLE_FIELD_NAMES: Final = tuple(field.name for field in attrs.fields(Article))

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import IO
 
 from newsingest.exceptions import NewsIngestWarning, ParseError
-from newsingest.model import Article, Provenance
+from newsingest.model import Article, Provenance, unchecked_article
 from newsingest.readers import (
     ReaderItem,
     ReaderRegistry,
@@ -213,16 +213,20 @@ def parse(data: bytes, name: str) -> Article | ParseError:
     match = _NAME_RE.match(os.path.basename(name))  # noqa: PTH119 - hot path
     if match:
         ordinal, file_id = match.group(1), match.group(2)
-    return Article(
-        title=title,
-        url=url,
-        published=published,
-        published_precision="day",
-        published_raw=raw_date,
-        body=tuple(body),
-        source=Provenance(
-            reader="textfile", location=name, line=1, ordinal=ordinal, file_id=file_id
-        ),
+    # Every field was checked above (str title, http(s) URL, aware UTC date, str
+    # segments), so the validated constructor would only repeat that work.
+    return unchecked_article(
+        {
+            "title": title,
+            "url": url,
+            "published": published,
+            "published_precision": "day",
+            "published_raw": raw_date,
+            "body": tuple(body),
+            "source": Provenance(
+                reader="textfile", location=name, line=1, ordinal=ordinal, file_id=file_id
+            ),
+        }
     )
 
 
