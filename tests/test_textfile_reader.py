@@ -192,3 +192,18 @@ def test_lossy_writer_flattens_instead_of_refusing() -> None:
     assert isinstance(article, Article)
     text = dumps(article.evolve(body=("a\nb", "  ", "c")), lossy=True)
     assert text.splitlines()[3:] == ["a b", "c"]
+
+
+def test_segment_limits_name_the_line_that_crossed_them() -> None:
+    """An over-long segment and one segment too many are errors at their own line."""
+    from newsingest.readers.textfile import LIMITS, parse
+
+    header = "T\n20220101\nhttps://a.example/x\n"
+    too_long = header + "ok\n\n" + "x" * (LIMITS["segment_chars"] + 1) + "\n"
+    error = parse(too_long.encode(), "f.txt")
+    assert isinstance(error, ParseError)
+    assert (error.line, error.reason) == (6, "field_too_long")
+    too_many = header + "\n".join(["s"] * (LIMITS["segments"] + 1)) + "\n"
+    error = parse(too_many.encode(), "f.txt")
+    assert isinstance(error, ParseError)
+    assert (error.line, error.reason) == (4 + LIMITS["segments"], "too_many_segments")

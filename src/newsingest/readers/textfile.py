@@ -192,22 +192,19 @@ def parse(data: bytes, name: str) -> Article | ParseError:
     if not _URL_RE.match(url):
         return fail(f"line 3 must be an absolute http(s) URL, found {url[:80]!r}", 3, "bad_url")
 
-    body: list[str] = []
-    for number, line in enumerate(lines[3:], start=4):
-        segment = line.strip()
-        if not segment:
-            continue
-        if len(segment) > LIMITS["segment_chars"]:
-            return fail(
-                f"segment is {len(segment)} characters, over the {LIMITS['segment_chars']} limit",
-                number,
-                "field_too_long",
-            )
-        body.append(segment)
-        if len(body) > LIMITS["segments"]:
-            return fail(
-                f"more than {LIMITS['segments']} body segments", number, "too_many_segments"
-            )
+    stripped = [line.strip() for line in lines[3:]]
+    body = [segment for segment in stripped if segment]
+    if len(body) > LIMITS["segments"]:
+        number = 4 + _index_of_nth_nonempty(stripped, LIMITS["segments"])
+        return fail(f"more than {LIMITS['segments']} body segments", number, "too_many_segments")
+    if body and max(map(len, body)) > LIMITS["segment_chars"]:
+        index = next(i for i, seg in enumerate(stripped) if len(seg) > LIMITS["segment_chars"])
+        return fail(
+            f"segment is {len(stripped[index])} characters, over the "
+            f"{LIMITS['segment_chars']} limit",
+            4 + index,
+            "field_too_long",
+        )
 
     ordinal = file_id = None
     match = _NAME_RE.match(os.path.basename(name))  # noqa: PTH119 - hot path
@@ -228,6 +225,17 @@ def parse(data: bytes, name: str) -> Article | ParseError:
             ),
         }
     )
+
+
+def _index_of_nth_nonempty(items: list[str], n: int) -> int:
+    """Index of the ``n``-th (0-based) non-empty item: where a count limit was crossed."""
+    seen = -1
+    for index, item in enumerate(items):
+        if item:
+            seen += 1
+            if seen == n:
+                return index
+    return len(items) - 1
 
 
 def _check_line(field: str, value: str) -> None:
