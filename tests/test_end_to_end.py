@@ -332,3 +332,18 @@ def test_a_reader_yielding_junk_is_a_clear_type_error(tmp_path: Path) -> None:
     target.write_text("x", encoding="utf-8")
     with pytest.raises(TypeError, match="reader 'junk' yielded dict"):
         list(ingest(target, registry=registry))
+
+
+def test_feed_validators_are_kept_without_dedup(tmp_path: Path) -> None:
+    """With --no-dedup the state file still remembers validators, so the re-poll is a 304."""
+    state = tmp_path / "state.db"
+    with serve({"/feed.xml": conditional(FEED, etag='"v2"')}) as server:
+        url = server.url("/feed.xml")
+        first = run_cli("ingest", url, "--state", str(state), "--no-dedup")
+        second = run_cli("ingest", url, "--state", str(state), "--no-dedup")
+        requests = server.requests_for("/feed.xml")
+    assert first.returncode == 0, first.stderr
+    assert len(first.stdout.splitlines()) == 2
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == ""
+    assert requests[1].header("If-None-Match") == '"v2"'

@@ -69,13 +69,9 @@ class _Progress:
             self._stream.flush()
 
 
-class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose usage errors exit with EXIT_USAGE (argparse's 2 too)."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The command's parser (also used to generate the CLI reference)."""
-    parser = _Parser(
+    parser = argparse.ArgumentParser(
         prog="newsingest",
         description="Ingest news (seed text files, RSS/Atom feeds, URL lists) into clean, "
         "typed, deduplicated Article records as JSON lines.",
@@ -300,16 +296,11 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
         if not args.quiet:
             err.write(f"warning: {warning}\n")
 
-    def show_error(record: dict[str, Any]) -> None:
+    def show_error(error: NewsIngestError) -> None:
         if not args.quiet:
-            err.write(f"error: {record['message']}\n")
+            err.write(f"error: {error}\n")
 
     quarantine_writer = JsonlWriter(args.quarantine) if args.quarantine else None
-
-    def on_quarantine(record: dict[str, Any]) -> None:
-        show_error(record)
-        if quarantine_writer is not None:
-            quarantine_writer.write(record)
 
     duplicates_writer = JsonlWriter(args.duplicates) if args.duplicates else None
 
@@ -331,9 +322,10 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
                 sources,
                 reader=args.reader,
                 registry=registry,
-                on_error="quarantine" if on_error != "raise" else "raise",
-                quarantine=on_quarantine,
+                on_error=on_error,
+                quarantine=quarantine_writer.write if quarantine_writer is not None else None,
                 on_warning=show_warning,
+                on_reject=show_error,
                 normalize=not args.no_normalize,
                 dedup=dedup_on,
                 keys=keys,
@@ -365,10 +357,12 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
             if fetcher is not None:
                 fetcher.close()
             if store is not None and not dedup_on:
+                # Without dedup nobody else commits the store: keep the feed validators
+                # of what was written (the output is flushed first: at-least-once).
+                out.flush()
+                store.commit()
                 store.close()
     progress.done()
-    if on_error == "skip":
-        report.quarantined = 0  # shown, not written anywhere
     err.write(f"newsingest: {report.summary()}\n")
     nothing_read = report.emitted == 0 and report.duplicate_count == 0
     if nothing_read and (report.error_count or failed_hard):
