@@ -28,7 +28,7 @@ from newsingest.exceptions import (
     SourceError,
     SourceNotFoundError,
 )
-from newsingest.model import Article, FrozenMap, Provenance, unchecked_article
+from newsingest.model import Article, Provenance, unchecked_article, unchecked_evolve
 from newsingest.normalize.urls import canonical_url, url_key
 from newsingest.readers import (
     SNIFF_BYTES,
@@ -41,7 +41,6 @@ from newsingest.readers import (
     default_registry,
     expand_sources,
     is_url,
-    source_name,
 )
 from newsingest.sinks import JsonlWriter, dumps_line, quarantine_record
 
@@ -144,22 +143,8 @@ def normalise_article(article: Article) -> Article:
             changes["content_key"] = key
     if not changes:
         return article
-    return _replace(article, changes)
+    return unchecked_evolve(article, changes)
 
-
-def _replace(article: Article, changes: dict[str, Any]) -> Article:
-    """attrs.evolve without re-running validators on fields we computed ourselves.
-
-    The fields set here (canonical URL from ``canonical_url``, versioned keys) are
-    valid by construction; skipping the full re-validation of body, extra and
-    datetimes halves the cost of normalisation on the hot path.
-    """
-    values = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
-    values.update(changes)
-    return unchecked_article(values)
-
-
-_ARTICLE_FIELDS = tuple(field.name for field in attrs.fields(Article))
 
 QuarantineTarget = str | os.PathLike[str] | IO[str] | Callable[[dict[str, Any]], None]
 StateLike = str | os.PathLike[str] | SeenStore
@@ -243,6 +228,7 @@ def ingest(
     on_error: OnError = "raise",
     quarantine: QuarantineTarget | None = None,
     on_warning: Callable[[NewsIngestWarning], None] | None = None,
+    on_reject: Callable[[NewsIngestError], None] | None = None,
     normalize: bool = True,
     dedup: bool | Deduplicator | None = None,
     keys: Sequence[str] = ("url", "content"),
@@ -271,6 +257,8 @@ def ingest(
             stream or a callable receiving each quarantine record.
         on_warning: called with every :class:`NewsIngestWarning` (they are always
             counted in the report).
+        on_reject: called with every rejected record or source, whatever the
+            ``on_error`` policy (e.g. to show errors while skipping them).
         normalize: add canonical URL, URL key and content key (on by default).
         dedup: drop duplicates (on whenever ``normalize`` is, which makes the
             keys), or a configured :class:`~newsingest.dedup.Deduplicator` to use.
@@ -339,6 +327,8 @@ def ingest(
         reason = getattr(error, "reason", type(error).__name__)
         run_report.errors[reason] += 1
         run_report.note(f"error: {error}")
+        if on_reject is not None:
+            on_reject(error)
         if on_error == "raise":
             raise error
         if sink is not None:
@@ -592,22 +582,9 @@ def _from_stub(stub: tuple[Any, ...]) -> Article:
     for name, value in zip(_PROVENANCE_FIELDS, provenance_values, strict=True):
         object.__setattr__(source, name, value)
     values = dict(zip(_STUB_FIELDS, fields, strict=True))
-    values.update(
-        body=body,
-        summary=None,
-        authors=(),
-        tags=(),
-        language=None,
-        source=source,
-        extra=_EMPTY_EXTRA,
-    )
-    clone = object.__new__(Article)
-    for name in _ARTICLE_FIELDS:
-        object.__setattr__(clone, name, values[name])
-    return clone
+    values.update(body=body, source=source)
+    return unchecked_article(values)
 
-
-_EMPTY_EXTRA: Mapping[str, Any] = FrozenMap()
 
 # Worker processes get the stage once, at start-up.
 _WORKER_STAGE: _Stage | None = None
@@ -693,9 +670,9 @@ def _url_error(article: Article, error: InvalidURLError) -> ParseError:
     source = article.source
     parse_error = ParseError(
         f"URL {article.url!r} cannot be normalised: {error.message}",
-        source=source.location if source is not None else source_name(article),
-        line=source.line if source is not None else None,
-        item=source.item if source is not None else None,
+        source=source.location,
+        line=source.line,
+        item=source.item,
         reason=f"invalid_url:{error.reason}",
     )
     parse_error.__cause__ = error

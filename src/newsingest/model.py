@@ -340,6 +340,17 @@ def unchecked_article(values: Mapping[str, Any]) -> Article:
     return article
 
 
+def unchecked_evolve(article: Article, changes: Mapping[str, Any]) -> Article:
+    """``attrs.evolve`` for values the caller computed itself, without re-validation.
+
+    Same contract as :func:`unchecked_article`: internal, for values valid by
+    construction (a canonical URL from the normaliser, versioned keys).
+    """
+    values = {name: getattr(article, name) for name in _ARTICLE_FIELD_NAMES}
+    values.update(changes)
+    return unchecked_article(values)
+
+
 def _thaw(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {key: _thaw(item) for key, item in value.items()}
