@@ -47,19 +47,15 @@ memory there is proportional to the number of keys that occur in duplicate clust
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
-import attrs
-
 from newsingest.dedup import Deduplicator
-from newsingest.dedup.keys import content_key
 from newsingest.exceptions import MissingExtraError, NewsIngestWarning
-from newsingest.ingest import ingest
+from newsingest.ingest import OnError, ingest
 from newsingest.model import Article
 from newsingest.readers import (
     Reader,
@@ -67,8 +63,8 @@ from newsingest.readers import (
     SourceLike,
     buffer_stream,
     expand_sources,
-    is_url,
 )
+from newsingest.sinks import dumps_line
 
 try:
     import dask as _dask
@@ -101,7 +97,7 @@ Record = dict[str, Any]
 
 def _deduplicator(keys: Sequence[str]) -> Deduplicator:
     """A fresh one-process Deduplicator (its own in-memory store) for ``keys``."""
-    return Deduplicator(keys=keys, mode="batch")
+    return Deduplicator(keys=keys)
 
 
 class ReadBags(NamedTuple):
@@ -145,22 +141,17 @@ def _plan_sources(sources: Iterable[SourceLike] | SourceLike) -> list[SourceLike
     Paths stay strings (workers must see the same filesystem); URLs and bytes pass
     through; open streams are read here, since a stream cannot travel to a worker.
     """
-    planned: list[SourceLike] = []
-    for source in expand_sources(sources):
-        if isinstance(source, os.PathLike):
-            planned.append(os.fspath(source))
-        elif isinstance(source, (str, bytes, bytearray)) or is_url(source):
-            planned.append(source)
-        else:
-            planned.append(buffer_stream(source))
-    return planned
+    return [
+        os.fspath(source) if isinstance(source, os.PathLike) else buffer_stream(source)
+        for source in expand_sources(sources)
+    ]
 
 
 def _read_partition(
     sources: Sequence[SourceLike],
     reader: str | Reader | None,
     registry: ReaderRegistry | None,
-    on_error: Literal["raise", "quarantine"],
+    on_error: OnError,
 ) -> list[tuple[str, Record]]:
     """Read one group of sources; return tagged records (``article``/``error``/``warning``)."""
     out: list[tuple[str, Record]] = []
@@ -181,13 +172,8 @@ def _read_partition(
         dedup=False,  # dedupe() judges the whole bag; a per-partition pass would be wrong
     )
     with run:
-        for read in run:
-            article = read
-            if article.content_key is None:
-                key = content_key(article.body)
-                if key is not None:
-                    article = attrs.evolve(article, content_key=key)
-            out.append(("article", article.to_dict()))
+        # Normalisation already set the content key wherever the body has one.
+        out.extend(("article", article.to_dict()) for article in run)
     return out
 
 
@@ -235,8 +221,6 @@ def read_bags(
         ValueError: ``files_per_partition`` is below 1.
         SourceNotFoundError: a path or glob matches nothing (raised on the client).
     """
-    if files_per_partition < 1:
-        raise ValueError(f"files_per_partition must be at least 1, got {files_per_partition}")
     tagged = _tagged_bag(sources, files_per_partition, reader, registry, "quarantine")
     return ReadBags(
         articles=tagged.map_partitions(_select, "article"),
@@ -273,10 +257,7 @@ def read_bag(
             f"on_error must be 'raise' or 'skip', got {on_error!r}; "
             "read_bags() returns rejected records as a bag of quarantine records"
         )
-    if files_per_partition < 1:
-        raise ValueError(f"files_per_partition must be at least 1, got {files_per_partition}")
-    mode: Literal["raise", "quarantine"] = "raise" if on_error == "raise" else "quarantine"
-    tagged = _tagged_bag(sources, files_per_partition, reader, registry, mode)
+    tagged = _tagged_bag(sources, files_per_partition, reader, registry, on_error)
     return tagged.map_partitions(_select, "article")
 
 
@@ -285,8 +266,10 @@ def _tagged_bag(
     files_per_partition: int,
     reader: str | Reader | None,
     registry: ReaderRegistry | None,
-    on_error: Literal["raise", "quarantine"],
+    on_error: OnError,
 ) -> Bag:
+    if files_per_partition < 1:
+        raise ValueError(f"files_per_partition must be at least 1, got {files_per_partition}")
     planned = _plan_sources(sources)
     if not planned:
         return db.from_sequence([], npartitions=1)
@@ -400,10 +383,6 @@ def _batch_components(
     return out
 
 
-def _select_tag(tagged: Iterable[tuple[str, Record]], tag: str) -> list[Record]:
-    return [record for got, record in tagged if got == tag]
-
-
 def _shuffle_partitions(inputs: int) -> int:
     """Default partition count of the shuffle by component for ``inputs`` partitions."""
     return max(1, min(inputs, 2 * math.isqrt(inputs)))
@@ -437,10 +416,7 @@ def dedupe(
     """
     if npartitions is not None and npartitions < 1:
         raise ValueError(f"npartitions must be at least 1, got {npartitions}")
-    if isinstance(keys, str):
-        raise ValueError(f"keys must be a sequence of key types, not the string {keys!r}")
-    chosen = tuple(keys)
-    _deduplicator(chosen)  # validates the key types here, on the client
+    chosen = _deduplicator(keys).keys  # validates the key types here, on the client
 
     keyed = bag.map_partitions(_with_keys, chosen)
     groups = keyed.reduction(
@@ -460,33 +436,31 @@ def dedupe(
     clustered = tagged.map_partitions(_clustered).repartition(npartitions=shuffled)
     grouped = clustered.groupby(lambda pair: pair[0], shuffle="tasks", npartitions=shuffled)
     judged = grouped.map_partitions(_batch_components, chosen)
-    kept = db.concat([singles, judged.map_partitions(_select_tag, "kept")])
-    return Deduped(kept=kept, duplicates=judged.map_partitions(_select_tag, "duplicate"))
+    kept = db.concat([singles, judged.map_partitions(_select, "kept")])
+    return Deduped(kept=kept, duplicates=judged.map_partitions(_select, "duplicate"))
 
 
 # --------------------------------------------------------------------------- writing
 
 
 def _json_lines(records: Iterable[Record | Article]) -> str:
-    lines = [
-        json.dumps(record.to_dict() if isinstance(record, Article) else record, ensure_ascii=False)
-        + "\n"
+    """One partition as JSON lines, serialised exactly as the CLI writes them."""
+    return "".join(
+        dumps_line(record.to_dict() if isinstance(record, Article) else record) + "\n"
         for record in records
-    ]
-    return "".join(lines)
-
-
-def _count_lines(text: str) -> int:
-    return text.count("\n")
+    )
 
 
 def _write_part(texts: Sequence[str], path: str) -> int:
-    text = "".join(texts)
+    """Write serialised partitions to one file; return the number of lines."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
     with target.open("w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-    return _count_lines(text)
+        for text in texts:
+            handle.write(text)
+            written += text.count("\n")
+    return written
 
 
 def to_jsonl(bag: Bag, path: str | os.PathLike[str]) -> int:
@@ -514,13 +488,7 @@ def to_jsonl(bag: Bag, path: str | os.PathLike[str]) -> int:
     texts = bag.map_partitions(lambda records: [_json_lines(records)])
     if stars == 0:
         (parts,) = dask.compute(texts)
-        written = 0
-        Path(text_path).parent.mkdir(parents=True, exist_ok=True)
-        with Path(text_path).open("w", encoding="utf-8", newline="\n") as handle:
-            for part in parts:
-                handle.write(part)
-                written += _count_lines(part)
-        return written
+        return _write_part(parts, text_path)
     width = len(str(max(bag.npartitions - 1, 0)))
     writes = [
         dask.delayed(_write_part)(part, text_path.replace("*", f"{index:0{width}d}"))
