@@ -21,6 +21,7 @@ from newsingest.normalize import (
     canonical_url,
     url_key,
 )
+from newsingest.normalize.urls import canonical_url_key
 
 CASES: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "urls" / "cases.json").read_text(encoding="utf-8")
@@ -231,3 +232,13 @@ def test_canonical_url_is_idempotent_on_any_text(text: str) -> None:
     except InvalidURLError:
         return
     assert canonical_url(once) == once
+
+
+@given(st.text(max_size=80))
+def test_canonical_url_key_of_a_canonical_url_equals_url_key(text: str) -> None:
+    """The shortcut for already-canonical URLs gives exactly url_key's answer."""
+    try:
+        canonical = canonical_url(f"https://example.com/{text}")
+    except InvalidURLError:
+        return
+    assert canonical_url_key(canonical) == url_key(f"https://example.com/{text}")

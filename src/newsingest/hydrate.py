@@ -56,7 +56,7 @@ from newsingest.exceptions import (
 from newsingest.fetch import DEFAULT_MAX_BYTES, Fetcher, FetchResult
 from newsingest.model import Article
 from newsingest.normalize.dates import parse_date
-from newsingest.normalize.urls import canonical_url, url_key
+from newsingest.normalize.urls import canonical_url, canonical_url_key
 
 #: An lxml HTML tree. lxml ships no type information, so it is handled as ``Any``.
 HtmlElement: TypeAlias = Any
@@ -518,7 +518,7 @@ def _build(
         "authors": page.authors or article.authors,
         "language": page.language or article.language,
         "canonical_url": canonical,
-        "url_key": url_key(canonical),
+        "url_key": canonical_url_key(canonical),
         "extra": extra,
     }
     if page.published_raw is not None:

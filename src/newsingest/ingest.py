@@ -29,7 +29,7 @@ from newsingest.exceptions import (
     SourceNotFoundError,
 )
 from newsingest.model import Article, Provenance, unchecked_article, unchecked_evolve
-from newsingest.normalize.urls import canonical_url, url_key
+from newsingest.normalize.urls import canonical_url, canonical_url_key, url_key
 from newsingest.readers import (
     SNIFF_BYTES,
     Reader,
@@ -135,8 +135,10 @@ def normalise_article(article: Article) -> Article:
         if canonical is None:
             canonical = canonical_url(article.url)
             changes["canonical_url"] = canonical
-        if article.url_key is None:
-            changes["url_key"] = url_key(canonical)
+            if article.url_key is None:
+                changes["url_key"] = canonical_url_key(canonical)
+        elif article.url_key is None:
+            changes["url_key"] = url_key(canonical)  # given by the caller: not yet checked
     if article.content_key is None and article.body:
         key = content_key(article.body)
         if key is not None:

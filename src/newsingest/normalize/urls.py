@@ -49,6 +49,7 @@ __all__ = [
     "TRACKING_PREFIXES",
     "URL_KEY_VERSION",
     "canonical_url",
+    "canonical_url_key",
     "url_key",
 ]
 
@@ -441,6 +442,16 @@ def _rules(patterns: frozenset[str]) -> tuple[frozenset[str], tuple[str, ...]]:
 DEFAULT_TRACKING: Final = frozenset(TRACKING_PARAMS | {f"{p}*" for p in TRACKING_PREFIXES})
 
 
+def canonical_url_key(canonical: str) -> str:
+    """The default :func:`url_key` of a URL that :func:`canonical_url` returned.
+
+    ``url_key`` canonicalises its input first; a caller that has just done so
+    passes the result here and skips the second pass. Anything else must go
+    through ``url_key``.
+    """
+    return _key(canonical, TRACKING_PARAMS, TRACKING_PREFIXES)
+
+
 def url_key(url: str, base: str | None = None, *, tracking: Iterable[str] | None = None) -> str:
     """Return the versioned, lossy dedup key of ``url`` (``"u1:https://…"``).
 
@@ -458,7 +469,7 @@ def url_key(url: str, base: str | None = None, *, tracking: Iterable[str] | None
     """
     canonical = canonical_url(url, base)
     if tracking is None:
-        return _key(canonical, TRACKING_PARAMS, TRACKING_PREFIXES)
+        return canonical_url_key(canonical)
     if isinstance(tracking, str):
         raise TypeError("tracking must be a collection of patterns, not a single str")
     names, prefixes = _rules(frozenset(tracking))
