@@ -194,9 +194,6 @@ class RegistryError(NewsIngestError):
 class MissingExtraError(NewsIngestError, ImportError):
     """An optional integration was used without its extra installed."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-
     @classmethod
     def for_extra(cls, feature: str, extra: str, module: str) -> MissingExtraError:
         """Build the error that tells the user which extra to install."""

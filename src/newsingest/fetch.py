@@ -423,8 +423,6 @@ class Fetcher:
                     content=content,
                     redirects=redirects,
                 )
-        except FetchError:
-            raise
         except httpx.TooManyRedirects as error:
             raise FetchError(
                 f"more than {self.max_redirects} redirects", source=url, reason="too_many_redirects"

@@ -186,8 +186,8 @@ def _require_trafilatura() -> Any:
     return trafilatura
 
 
-def _encoding(content: bytes, declared: str | None) -> str:
-    """The encoding to decode a page with: HTTP header, then ``<meta charset>``, then UTF-8."""
+def _encoding(content: bytes, declared: str | None) -> str | None:
+    """The encoding the page declares (HTTP header, then ``<meta charset>``), if usable."""
     candidates = [declared]
     match = _META_CHARSET.search(content[:4096])
     if match:
@@ -199,17 +199,20 @@ def _encoding(content: bytes, declared: str | None) -> str:
             return codecs.lookup(candidate).name
         except LookupError:
             continue
-    try:
-        content.decode("utf-8")
-    except UnicodeDecodeError:
-        return "cp1252"
-    return "utf-8"
+    return None
 
 
 def _decode(content: bytes, declared: str | None) -> str:
+    """Decode a page: BOM, then its declared encoding, then UTF-8, then cp1252."""
     if content.startswith(codecs.BOM_UTF8):
         return content[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
-    return content.decode(_encoding(content, declared), errors="replace")
+    encoding = _encoding(content, declared)
+    if encoding is not None:
+        return content.decode(encoding, errors="replace")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content.decode("cp1252", errors="replace")
 
 
 def _parse_html(html: str) -> HtmlElement | None:
@@ -621,7 +624,9 @@ def _hydrate(
         try:
             return pacer.run(
                 url,
-                lambda: client.fetch(url, headers={"Accept": _ACCEPT}, conditional=False),
+                lambda: client.fetch(
+                    url, headers={"Accept": _ACCEPT}, conditional=False, update_validators=False
+                ),
             )
         except FetchError as error:
             return error

@@ -18,6 +18,8 @@ from typing import Any, Final
 
 import attrs
 
+from newsingest.exceptions import _where
+
 __all__ = ["PRECISIONS", "SCHEMA_VERSION", "Article", "FrozenMap", "Provenance"]
 
 #: Version of the dict layout produced by :meth:`Article.to_dict`.
@@ -196,12 +198,7 @@ class Provenance:
 
     def where(self) -> str:
         """Human-readable position: ``path:line`` or ``url item N``."""
-        where = self.location
-        if self.line is not None:
-            where = f"{where}:{self.line}"
-        if self.item is not None:
-            where = f"{where} item {self.item}"
-        return where
+        return _where(self.location, self.line, self.item)
 
 
 @attrs.frozen(kw_only=True)

@@ -379,29 +379,40 @@ def _safe_sniff(sniff: Sniffer, head: bytes) -> bool:
         return False
 
 
-def open_binary(source: SourceLike) -> tuple[str, bytes]:
+def open_binary(source: SourceLike, *, max_bytes: int | None = None) -> tuple[str, bytes]:
     """Read a whole path, bytes or stream as bytes; return ``(name, data)``.
 
     Text streams are encoded back to UTF-8 so every reader decodes one way.
+    With ``max_bytes``, a larger source is refused before it is read in full
+    (a path by its size, a stream after ``max_bytes + 1`` bytes).
 
     Raises:
         SourceNotFoundError: the path does not exist.
+        ParseError: the source is over ``max_bytes`` (reason ``too_large``).
     """
     name = source_name(source)
     if isinstance(source, (bytes, bytearray)):
-        return name, bytes(source)
-    if isinstance(source, (str, os.PathLike)):
+        data = bytes(source)
+    elif isinstance(source, (str, os.PathLike)):
         try:
             with open(source, "rb") as handle:  # noqa: PTH123 - hot path, no Path object
-                return name, handle.read()
+                if max_bytes is not None and os.fstat(handle.fileno()).st_size > max_bytes:
+                    raise _too_large(name, max_bytes)
+                data = handle.read()
         except FileNotFoundError:
             raise SourceNotFoundError("no such file", source=name) from None
         except IsADirectoryError:
             raise SourceNotFoundError("is a directory, not a file", source=name) from None
-    data = source.read()
-    if isinstance(data, str):
-        return name, data.encode("utf-8", "surrogatepass")
-    return name, bytes(data)
+    else:
+        chunk = source.read() if max_bytes is None else source.read(max_bytes + 1)
+        data = chunk.encode("utf-8", "surrogatepass") if isinstance(chunk, str) else bytes(chunk)
+    if max_bytes is not None and len(data) > max_bytes:
+        raise _too_large(name, max_bytes)
+    return name, data
+
+
+def _too_large(name: str, limit: int) -> ParseError:
+    return ParseError(f"document is over the {limit}-byte limit", source=name, reason="too_large")
 
 
 def read_or_reject(source: SourceLike) -> tuple[str, bytes] | ParseError:

@@ -74,7 +74,7 @@ def is_list_url(text: str) -> bool:
     return bool(_URL_RE.match(text))
 
 
-def _clean(line: str) -> str:
+def clean_line(line: str) -> str:
     """The line without surrounding whitespace, stray BOMs or a trailing comment."""
     text = line.strip().lstrip("\ufeff").strip()
     if text.startswith("#"):
@@ -128,7 +128,7 @@ class UrlListReader:
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         if len(head) >= SNIFF_BYTES and len(lines) > 1:
             lines = lines[:-1]
-        entries = [entry for entry in (_clean(line) for line in lines) if entry]
+        entries = [entry for entry in (clean_line(line) for line in lines) if entry]
         urls = sum(1 for entry in entries if is_list_url(entry))
         return urls > 0 and urls * 2 > len(entries)
 
@@ -139,6 +139,10 @@ class UrlListReader:
             yield loaded
             return
         name, data = loaded
+        yield from self.read_data(data, name)
+
+    def read_data(self, data: bytes, name: str) -> Iterator[ReaderItem]:
+        """Read a list already in memory (``name`` is its path, for errors and provenance)."""
         if data.startswith(_UTF16_BOMS):
             try:
                 data = data.decode("utf-16").encode("utf-8")
@@ -177,7 +181,7 @@ class UrlListReader:
                 )
                 item += 1
                 continue
-            text = _clean(line)
+            text = clean_line(line)
             if not text:
                 continue
             yield _entry(text, name, number, item)
