@@ -118,3 +118,11 @@ def test_on_error_raise_stops_and_exits_1(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert len(done.stdout.splitlines()) == 1
     assert "b.txt:3:" in done.stderr
+
+
+def test_on_error_raise_shows_the_error_once(tmp_path: Path) -> None:
+    """The error that ends a --on-error raise run is printed exactly once."""
+    bad = tmp_path / "b.txt"
+    bad.write_bytes((DATA / "err_relative_url.txt").read_bytes())
+    done = run_cli("ingest", str(bad), "--on-error", "raise")
+    assert done.stderr.count("b.txt:3:") == 1

@@ -347,3 +347,19 @@ def test_feed_validators_are_kept_without_dedup(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     assert second.stdout == ""
     assert requests[1].header("If-None-Match") == '"v2"'
+
+
+def test_failed_feeds_count_the_same_polled_alone_or_together() -> None:
+    """A URL that is not a feed is a failed source, never a record read, in a batch too."""
+    page = Response(
+        body=b"<html><body>not a feed</body></html>", headers={"Content-Type": "text/html"}
+    )
+    with serve({"/a.html": page, "/b.html": page}) as server:
+        alone = ingest([server.url("/a.html")], on_error="skip")
+        list(alone)
+        together = ingest(
+            [server.url("/a.html"), server.url("/b.html")], on_error="skip", concurrency=2
+        )
+        list(together)
+    assert alone.report.read == 0 and alone.report.errors == {"not_a_feed": 1}
+    assert together.report.read == 0 and together.report.errors == {"not_a_feed": 2}

@@ -300,8 +300,6 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
         if not args.quiet:
             err.write(f"error: {error}\n")
 
-    quarantine_writer = JsonlWriter(args.quarantine) if args.quarantine else None
-
     duplicates_writer = JsonlWriter(args.duplicates) if args.duplicates else None
 
     def on_duplicate(duplicate: Duplicate) -> None:
@@ -323,13 +321,14 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
                 reader=args.reader,
                 registry=registry,
                 on_error=on_error,
-                quarantine=quarantine_writer.write if quarantine_writer is not None else None,
+                quarantine=args.quarantine,
                 on_warning=show_warning,
-                on_reject=show_error,
+                # With "raise" the error ends the run and is shown once, below.
+                on_reject=show_error if on_error != "raise" else None,
                 normalize=not args.no_normalize,
                 dedup=dedup_on,
                 keys=keys,
-                state=store if dedup_on else None,
+                state=store,
                 near=args.near,
                 on_duplicate=on_duplicate,
                 before_commit=before_commit,
@@ -351,17 +350,10 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
             err.write(f"error: {error}\n")
         finally:
             run.close()
-            for writer in (quarantine_writer, duplicates_writer):
-                if writer is not None:
-                    writer.close()
+            if duplicates_writer is not None:
+                duplicates_writer.close()
             if fetcher is not None:
                 fetcher.close()
-            if store is not None and not dedup_on:
-                # Without dedup nobody else commits the store: keep the feed validators
-                # of what was written (the output is flushed first: at-least-once).
-                out.flush()
-                store.commit()
-                store.close()
     progress.done()
     err.write(f"newsingest: {report.summary()}\n")
     nothing_read = report.emitted == 0 and report.duplicate_count == 0

@@ -266,8 +266,9 @@ def ingest(
             keys), or a configured :class:`~newsingest.dedup.Deduplicator` to use.
         keys: key types for the default Deduplicator (``"url"``, ``"content"``,
             ``"title"``).
-        state: a seen-store, or a path to a SQLite file, remembered across runs.
-            In memory for this run only when ``None``.
+        state: a seen-store, or a path to a SQLite file, remembered across runs
+            (seen keys, and the validators of polled feeds, even with dedup off).
+            In memory for this run only when ``None``. Closed when the run ends.
         near: near-duplicate threshold (0-1) for the default Deduplicator
             (needs ``newsingest[near]``).
         on_duplicate: called with every :class:`~newsingest.dedup.Duplicate`.
@@ -305,16 +306,14 @@ def ingest(
     registry = registry if registry is not None else default_registry()
     forced = registry.get(reader) if isinstance(reader, str) else reader
 
-    deduplicator: Deduplicator | None
-    owns_dedup = False
+    store: SeenStore | None = None
+    if state is not None and not isinstance(dedup, Deduplicator):
+        store = state if isinstance(state, SeenStore) else open_store(state)
+    deduplicator: Deduplicator | None = None
     if isinstance(dedup, Deduplicator):
         deduplicator = dedup
     elif dedup:
-        store = state if state is None or isinstance(state, SeenStore) else open_store(state)
         deduplicator = Deduplicator(keys=keys, store=store, near_threshold=near)
-        owns_dedup = True
-    else:
-        deduplicator = None
 
     writer: JsonlWriter | None = None
     sink: Callable[[dict[str, Any]], None] | None = None
@@ -353,6 +352,7 @@ def ingest(
         normalize=normalize,
         fetch=fetch_options,
         concurrency=concurrency,
+        stubs=deduplicator is not None,
         stub_body=deduplicator is not None and deduplicator.near_threshold is not None,
     )
 
@@ -385,10 +385,16 @@ def ingest(
         kept_since_commit = 0
 
         def commit() -> None:
+            # The store holds seen keys and feed validators: both are recorded only
+            # for what the consumer has written (before_commit flushes it).
+            if deduplicator is None and store is None:
+                return
+            if before_commit is not None:
+                before_commit()
             if deduplicator is not None:
-                if before_commit is not None:
-                    before_commit()
                 deduplicator.flush()
+            elif store is not None:
+                store.commit()
 
         try:
             results = (
@@ -408,9 +414,11 @@ def ingest(
             if writer is not None:
                 writer.close()
             # After an early stop nothing more is committed: the consumer may not have
-            # written what it was handed (at-least-once). Our own store is closed.
-            if owns_dedup and deduplicator is not None:
-                deduplicator.close()
+            # written what it was handed (at-least-once). The state store is closed.
+            if deduplicator is not None and deduplicator is not dedup:
+                deduplicator.close()  # closes the store too
+            elif store is not None:
+                store.close()
 
     return IngestRun(outputs(), run_report)
 
@@ -429,46 +437,48 @@ class _Stage:
     forced: Reader | None
     normalize: bool
     fetch: dict[str, Any] | None
+    stubs: bool = True
     stub_body: bool = False
     concurrency: int = 4
 
-    def run(self, sources: Iterable[SourceLike], report: RunReport | None) -> Iterator[_Result]:
+    def run(self, sources: Iterable[SourceLike], report: RunReport) -> Iterator[_Result]:
         """Read sources in order; consecutive feed URLs are fetched concurrently."""
+        poller = self._url_poller()
         urls: list[str] = []
         for source in sources:
-            if report is not None:
-                report.sources += 1
-            if is_url(source) and self._poll_many() is not None:
+            report.sources += 1
+            if poller is not None and is_url(source):
                 urls.append(str(source))
                 continue
             if urls:
-                yield from self.many(urls)
+                yield from self.many(poller, urls)
                 urls = []
             yield from self.one(source, serialise=False)
         if urls:
-            yield from self.many(urls)
+            yield from self.many(poller, urls)
 
-    def _poll_many(self) -> Callable[..., Iterator[Any]] | None:
-        """The URL reader's ``read_many`` when URLs can be polled concurrently."""
+    def _url_poller(self) -> Reader | None:
+        """The URL reader when it can poll several URLs at once (``read_many``)."""
         if self.forced is not None or self.fetch is not None or self.concurrency < 2:
             return None
         try:
             reader = self.registry.resolve("https://")
         except NewsIngestError:
             return None
-        read_many = getattr(reader, "read_many", None)
-        return read_many if callable(read_many) else None
+        return reader if callable(getattr(reader, "read_many", None)) else None
 
-    def many(self, urls: list[str]) -> Iterator[_Result]:
-        """Poll several URLs at once through the reader's ``read_many``; same items as one()."""
-        if len(urls) == 1:
-            yield from self.one(urls[0], serialise=False)
+    def many(self, reader: Reader | None, urls: list[str]) -> Iterator[_Result]:
+        """Poll several URLs at once through ``reader.read_many``; same items as one()."""
+        if reader is None or len(urls) == 1:
+            for url in urls:
+                yield from self.one(url, serialise=False)
             return
-        read_many = self._poll_many()
-        assert read_many is not None
-        reader_name = getattr(getattr(read_many, "__self__", None), "name", None)
-        for item in read_many(urls, concurrency=self.concurrency):
-            yield from self._emit(item, reader_name, serialise=False)
+        for item in reader.read_many(urls, concurrency=self.concurrency):  # type: ignore[attr-defined]
+            if isinstance(item, SourceError) and getattr(item, "item", None) is None:
+                # A whole feed failed (fetch error, not a feed): as one() reports it.
+                yield ("e", item, reader.name, False)
+            else:
+                yield from self._emit(item, reader.name, serialise=False)
 
     def one(self, source: SourceLike, *, serialise: bool) -> Iterator[_Result]:
         chosen_name = self.forced.name if self.forced is not None else None
@@ -510,7 +520,7 @@ class _Stage:
                     return
             if serialise:
                 line = dumps_line(article.to_dict())
-                yield ("a", None, line, _stub(article, self.stub_body))
+                yield ("a", None, line, _stub(article, self.stub_body) if self.stubs else None)
             else:
                 yield ("a", article, None, None)
         elif isinstance(item, NewsIngestWarning):
@@ -637,8 +647,13 @@ def _parallel(
 
     with context.Pool(workers, initializer=_init_worker, initargs=(stage,)) as pool:
         chunk: list[SourceLike] = []
+        inline: list[SourceLike] = []  # consecutive non-file sources, read here
         for source in sources:
             if isinstance(source, (str, os.PathLike)) and not is_url(source):
+                if inline:
+                    yield from drain(0)
+                    yield from stage.run(inline, report)
+                    inline = []
                 chunk.append(source)
                 if len(chunk) >= CHUNK_FILES:
                     pending.append(pool.apply_async(_work, (chunk,)))
@@ -648,12 +663,11 @@ def _parallel(
             if chunk:
                 pending.append(pool.apply_async(_work, (chunk,)))
                 chunk = []
-            yield from drain(0)
-            report.sources += 1
-            yield from stage.one(source, serialise=False)
+            inline.append(source)
         if chunk:
             pending.append(pool.apply_async(_work, (chunk,)))
         yield from drain(0)
+        yield from stage.run(inline, report)
 
 
 def _expanded(
