@@ -20,7 +20,7 @@ import attrs
 
 from newsingest.exceptions import _where
 
-__all__ = ["PRECISIONS", "SCHEMA_VERSION", "Article", "FrozenMap", "Provenance"]
+__all__ = ["PRECISIONS", "SCHEMA_VERSION", "Article", "FrozenMap", "Provenance", "format_utc"]
 
 #: Version of the dict layout produced by :meth:`Article.to_dict`.
 SCHEMA_VERSION: Final = 1
@@ -266,7 +266,7 @@ class Article:
             "canonical_url": self.canonical_url,
             "url_key": self.url_key,
             "content_key": self.content_key,
-            "published": None if published is None else _format_utc(published),
+            "published": None if published is None else format_utc(published),
             "published_precision": self.published_precision,
             "published_raw": self.published_raw,
             "body": list(self.body),
@@ -356,7 +356,8 @@ def _thaw(value: Any) -> Any:
     return value
 
 
-def _format_utc(value: datetime) -> str:
+def format_utc(value: datetime) -> str:
+    """An aware datetime as ISO 8601 in UTC with a ``Z`` suffix (the records' form)."""
     text = value.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
     return f"{text}Z"
 

@@ -50,7 +50,7 @@ from newsingest.dedup.store import (
     prune,
     state_info,
 )
-from newsingest.model import Article, Provenance
+from newsingest.model import Article, Provenance, format_utc
 
 if TYPE_CHECKING:
     from newsingest.dedup.near import NearIndex
@@ -79,10 +79,6 @@ MODES: Final = ("stream", "batch")
 
 def _utc(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
-
-
-def _format_utc(value: datetime) -> str:
-    return f"{value.astimezone(timezone.utc).replace(tzinfo=None).isoformat()}Z"
 
 
 @attrs.frozen(kw_only=True)
@@ -125,7 +121,7 @@ class Duplicate:
             "matched": list(self.matched),
             "kept_key": self.kept_key,
             "kept_source": self.kept_source,
-            "kept_first_seen": _format_utc(self.kept_first_seen),
+            "kept_first_seen": format_utc(self.kept_first_seen),
             "similarity": self.similarity,
         }
 
@@ -151,7 +147,8 @@ class Deduplicator:
         near_threshold: enable near-duplicate detection at this estimated similarity
             (needs ``newsingest[near]``); ``None`` disables it.
         mode: ``"stream"`` or ``"batch"``: which of :meth:`check` / :meth:`batch` the
-            caller intends to drive (both work; ``ingest()`` reads this to choose).
+            caller means to drive. Recorded as ``self.mode`` for the caller's own
+            use; both methods work whatever it says.
         title_window: how far apart two equal title keys may be to count as duplicates.
         clock: returns the current aware time; used for first-seen stamps and for the
             title window of articles without ``published``.
@@ -291,7 +288,7 @@ class Deduplicator:
                 )
         self.kept += 1
         where = article.source.where()
-        identity = keys[0][1] if keys else content_key(article.body)
+        identity = keys[0][1] if keys else (article.content_key or content_key(article.body))
         if identity is None:
             return None  # nothing to remember it by: no URL key, empty body
         store.add(

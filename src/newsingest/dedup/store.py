@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Final, NamedTuple, Protocol, runtime_checkable
 
 from newsingest.exceptions import NewsIngestError, SourceNotFoundError
+from newsingest.model import format_utc
 
 __all__ = [
     "STORE_SCHEMA_VERSION",
@@ -465,8 +466,7 @@ def _existing(path: str | os.PathLike[str]) -> SQLiteStore:
 def _iso(seconds: int | None) -> str | None:
     if seconds is None:
         return None
-    stamp = datetime.fromtimestamp(seconds, tz=timezone.utc).replace(tzinfo=None)
-    return f"{stamp.isoformat()}Z"
+    return format_utc(datetime.fromtimestamp(seconds, tz=timezone.utc))
 
 
 def _file_size(path: Path) -> int:
