@@ -353,37 +353,8 @@ def _parse_iso(text: str, raw: object, default_tz: tzinfo) -> tuple[datetime, st
     if day_text is None:
         if hour_text is not None:
             return None
-        _check_fields(raw, year, month, 1)
-        local = datetime(year, month, 1, tzinfo=default_tz)
-        return _to_utc(local, raw), "month", "assumed"
-    day = int(day_text)
-    if hour_text is None:
-        return _finish(raw, (year, month, day, 0, 0, 0, 0), "day", None, default_tz)
-    minute_text, second_text = match["M"], match["S"]
-    microsecond, has_fraction = _fraction(match["F"])
-    if has_fraction:
-        precision = "microsecond"
-    elif second_text is not None:
-        precision = "second"
-    elif minute_text is not None:
-        precision = "minute"
-    else:
-        precision = "hour"
-    return _finish(
-        raw,
-        (
-            year,
-            month,
-            day,
-            int(hour_text),
-            int(minute_text or 0),
-            int(second_text or 0),
-            microsecond,
-        ),
-        precision,
-        match["Z"],
-        default_tz,
-    )
+        return _finish(raw, (year, month, 1, 0, 0, 0, 0), "month", None, default_tz)
+    return _finish_time(match, raw, year, month, int(day_text), default_tz=default_tz)
 
 
 def _parse_digits(text: str, raw: object, default_tz: tzinfo) -> tuple[datetime, str, str]:
@@ -498,16 +469,18 @@ def _finish_time(
             raise _fail(f"hour {hour} does not exist on a 12-hour clock", "invalid_field", raw)
         hour = hour % 12 + (12 if ampm[0] in "pP" else 0)
     microsecond, has_fraction = _fraction(match["F"])
-    second_text = match["S"]
+    minute_text, second_text = match["M"], match["S"]
     if has_fraction:
         precision = "microsecond"
     elif second_text is not None:
         precision = "second"
-    else:
+    elif minute_text is not None:
         precision = "minute"
+    else:
+        precision = "hour"  # only ISO 8601 lets the minutes go
     return _finish(
         raw,
-        (year, month, day, hour, int(match["M"]), int(second_text or 0), microsecond),
+        (year, month, day, hour, int(minute_text or 0), int(second_text or 0), microsecond),
         precision,
         match["Z"],
         default_tz,
@@ -568,9 +541,7 @@ def _parse_textual(text: str, raw: object, default_tz: tzinfo) -> tuple[datetime
         if month is None:
             return None
         year = int(month_year["y"])
-        _check_fields(raw, year, month, 1)
-        local = datetime(year, month, 1, tzinfo=default_tz)
-        return _to_utc(local, raw), "month", "assumed"
+        return _finish(raw, (year, month, 1, 0, 0, 0, 0), "month", None, default_tz)
     month_name = match["mon"].lower()
     month = _MONTHS.get(month_name)
     if month is None:
