@@ -242,3 +242,18 @@ def test_canonical_url_key_of_a_canonical_url_equals_url_key(text: str) -> None:
     except InvalidURLError:
         return
     assert canonical_url_key(canonical) == url_key(f"https://example.com/{text}")
+
+
+@pytest.mark.parametrize(
+    "wrapped",
+    [
+        "https://www-example-com.cdn.ampproject.org/c/s/www.example.com/a?usqp=mq331AQ&x=1",
+        "https://www.google.co.uk/amp/s/example.com/a",
+        "https://www.google.com/amp/s/example.com/a?amp_js_v=0.1",
+    ],
+)
+def test_amp_wrappers_key_the_same_unwrapped_or_not(wrapped: str) -> None:
+    """The URL-list reader's unwrapping and url_key agree on AMP wrappers and their params."""
+    from newsingest._unwrap import unwrap_url
+
+    assert url_key(wrapped) == url_key(unwrap_url(wrapped)) == url_key("https://example.com/a")

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Final
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
-__all__ = ["MAX_DEPTH", "unwrap_url"]
+__all__ = ["MAX_DEPTH", "unwrap_amp", "unwrap_url"]
 
 #: Wrappers are sometimes nested (a Google result pointing at a Facebook link
 #: shim); we peel at most this many layers.
@@ -88,21 +88,36 @@ def _amp_path(path: str) -> str | None:
     return f"{scheme}://{host}/{rest}"
 
 
-def _amp_cache(host: str, path: str, query: str) -> str | None:
-    """The AMP cache (``<name>.cdn.ampproject.org/c/s/…``) and Google's AMP viewer."""
+#: Parameters the AMP cache adds to the publisher's URL; they go when it is unwrapped.
+_AMP_CACHE_PARAMS: Final = frozenset(
+    {"amp_js_v", "amp_gsa", "amp_ct", "amp_tf", "usqp", "outputtype"}
+)
+
+
+def unwrap_amp(host: str, path: str, query: str) -> str | None:
+    """The publisher URL inside an AMP cache (``<name>.cdn.ampproject.org/c/s/…``) or
+    Google AMP viewer URL, without the cache's own parameters; ``None`` otherwise.
+
+    The one place that decides what an AMP wrapper is: the URL-list reader unwraps
+    with it, and :func:`newsingest.normalize.url_key` keys through it.
+    """
     if _is_host_or_subdomain(host, "cdn.ampproject.org"):
-        for prefix in ("/c/", "/v/"):
-            if path.startswith(prefix):
-                target = _amp_path(path[len(prefix) :])
-                if target is None:
-                    return None
-                return f"{target}?{query}" if query else target
+        prefixes: tuple[str, ...] = ("/c/", "/v/")
+    elif _is_google(host):
+        prefixes = ("/amp/",)
+    else:
         return None
-    if _is_google(host) and path.startswith("/amp/"):
-        target = _amp_path(path[len("/amp/") :])
-        if target is None:
-            return None
-        return f"{target}?{query}" if query else target
+    for prefix in prefixes:
+        if path.startswith(prefix):
+            target = _amp_path(path[len(prefix) :])
+            if target is None:
+                return None
+            kept = [
+                part
+                for part in query.split("&")
+                if part and unquote_plus(part.partition("=")[0]).lower() not in _AMP_CACHE_PARAMS
+            ]
+            return f"{target}?{'&'.join(kept)}" if kept else target
     return None
 
 
@@ -123,7 +138,7 @@ def _youtube_redirect(host: str, path: str, query: str) -> str | None:
 _RULES: Final[tuple[_Rule, ...]] = (
     _google_redirect,
     _facebook_shim,
-    _amp_cache,
+    unwrap_amp,
     _mail_safelinks,
     _youtube_redirect,
 )

@@ -39,6 +39,7 @@ from functools import lru_cache
 from typing import Final
 from urllib.parse import unquote, unquote_plus
 
+from newsingest._unwrap import unwrap_amp
 from newsingest.exceptions import InvalidURLError
 
 __all__ = [
@@ -109,10 +110,6 @@ TRACKING_PREFIXES: Final = ("utm_", "mtm_", "pk_", "hsa_", "_hs")
 CONTENT_PARAMS: Final = frozenset({"id", "p", "page", "section", "ref", "source", "lang"})
 
 #: Parameters the AMP cache adds to an unwrapped URL; they only configure the viewer.
-_AMP_CACHE_PARAMS: Final = frozenset(
-    {"amp_js_v", "amp_gsa", "amp_ct", "amp_tf", "usqp", "outputtype"}
-)
-
 _UNRESERVED: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PATH_SAFE: Final = r"A-Za-z0-9\-._~!$&'()*+,;=:@/"
 _QUERY_SAFE: Final = _PATH_SAFE + "?"
@@ -352,30 +349,6 @@ _CANONICAL: Final = re.compile(r"https?://([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*
 _SESSION_PARAM: Final = re.compile(
     r";(?:jsessionid|phpsessid|sessionid|aspsessionid[a-z]*|cfid|cftoken)=[^/;]*", re.IGNORECASE
 )
-_AMP_CACHE_PATH: Final = re.compile(r"/[cv]/(s/)?([^/?#]+)(.*)", re.DOTALL)
-_AMP_VIEWER_PATH: Final = re.compile(r"/amp/(s/)?([^/?#]+)(.*)", re.DOTALL)
-
-
-def _unwrap_amp(host: str, path: str, query: str | None) -> str | None:
-    """The publisher URL inside a Google AMP cache or viewer URL, or None."""
-    if host.endswith(".cdn.ampproject.org"):
-        match = _AMP_CACHE_PATH.fullmatch(path)
-    elif host in {"www.google.com", "google.com"}:
-        match = _AMP_VIEWER_PATH.fullmatch(path)
-    else:
-        return None
-    if match is None:
-        return None
-    inner = f"{'https' if match.group(1) else 'http'}://{match.group(2)}{match.group(3)}"
-    if query:
-        kept = [
-            part
-            for part in query.split("&")
-            if unquote_plus(part.partition("=")[0]).lower() not in _AMP_CACHE_PARAMS
-        ]
-        if kept:
-            inner = f"{inner}?{'&'.join(kept)}"
-    return inner
 
 
 def _is_tracking(name: str, names: frozenset[str], prefixes: tuple[str, ...]) -> bool:
@@ -394,7 +367,7 @@ def _key(canonical: str, names: frozenset[str], prefixes: tuple[str, ...]) -> st
         if match is None:  # pragma: no cover - _canonical only returns such URLs
             raise _fail("not a canonical URL", "invalid_host", canonical)
         hostport, path, query, fragment = match.groups()
-        inner = _unwrap_amp(hostport, path, query)
+        inner = unwrap_amp(hostport, path, query or "")
         if inner is None:
             break
         try:
