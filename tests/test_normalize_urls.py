@@ -247,7 +247,7 @@ def test_canonical_url_key_of_a_canonical_url_equals_url_key(text: str) -> None:
 @pytest.mark.parametrize(
     "wrapped",
     [
-        "https://www-example-com.cdn.ampproject.org/c/s/www.example.com/a?usqp=mq331AQ&x=1",
+        "https://www-example-com.cdn.ampproject.org/c/s/www.example.com/a?usqp=mq331AQ",
         "https://www.google.co.uk/amp/s/example.com/a",
         "https://www.google.com/amp/s/example.com/a?amp_js_v=0.1",
     ],
