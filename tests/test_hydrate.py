@@ -14,11 +14,10 @@ from typing import Any
 import pytest
 
 from newsingest.exceptions import MissingExtraError, NewsIngestWarning, ParseError
-from newsingest.fetch import Fetcher
+from newsingest.fetch import Fetcher, HostPacer
 from newsingest.hydrate import (
     ExtractedPage,
     HydrationError,
-    _HostPacer,
     extract_page,
     hydrate,
     same_site,
@@ -408,7 +407,7 @@ def test_requests_to_one_host_are_spaced_and_never_overlap(fetcher: Fetcher) -> 
 def test_host_pacer_waits_per_host_only() -> None:
     """The pacer sleeps before a second request to one host, never for a new host."""
     slept: list[float] = []
-    pacer = _HostPacer(5.0, slept.append)
+    pacer = HostPacer(5.0, slept.append)
     result: Any = object()
     assert pacer.run("http://a.example/1", lambda: result) is result
     assert pacer.run("http://b.example/1", lambda: result) is result

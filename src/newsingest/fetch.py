@@ -31,11 +31,12 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -50,6 +51,7 @@ __all__ = [
     "DEFAULT_USER_AGENT",
     "FetchResult",
     "Fetcher",
+    "HostPacer",
     "JSONValidatorStore",
     "MemoryValidatorStore",
     "ValidatorStore",
@@ -258,6 +260,32 @@ class JSONValidatorStore:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+
+class HostPacer:
+    """One request at a time per host, and ``delay`` seconds between them."""
+
+    def __init__(self, delay: float, sleep: Callable[[float], None]) -> None:
+        self._delay = delay
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._hosts: dict[str, threading.Lock] = {}
+        self._next: dict[str, float] = {}
+
+    def _host_lock(self, host: str) -> threading.Lock:
+        with self._lock:
+            return self._hosts.setdefault(host, threading.Lock())
+
+    def run(self, url: str, action: Callable[[], FetchResult]) -> FetchResult:
+        host = (urlsplit(url).hostname or "").lower()
+        with self._host_lock(host):
+            wait = self._next.get(host, 0.0) - time.monotonic()
+            if wait > 0:
+                self._sleep(wait)
+            try:
+                return action()
+            finally:
+                self._next[host] = time.monotonic() + self._delay
 
 
 class Fetcher:
@@ -527,23 +555,31 @@ class Fetcher:
         headers: Mapping[str, str] | None = None,
         conditional: bool = True,
         update_validators: bool = True,
+        per_host_delay: float = 0.0,
     ) -> Iterator[FetchResult | FetchError]:
         """Fetch ``urls`` on at most ``concurrency`` threads.
 
         Yields one :class:`FetchResult` or :class:`FetchError` per URL, in input
         order; no more than ``2 * concurrency`` fetches are queued ahead of the
-        consumer. Other exceptions (bugs) propagate.
+        consumer. With ``per_host_delay``, requests to one host never overlap and
+        start at least that many seconds after the previous one ended (politeness
+        when fetching many pages of one site). Other exceptions (bugs) propagate.
         """
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if per_host_delay < 0:
+            raise ValueError("per_host_delay must not be negative")
         options: dict[str, Any] = {
             "headers": headers,
             "conditional": conditional,
             "update_validators": update_validators,
         }
+        pacer = HostPacer(per_host_delay, time.sleep) if per_host_delay > 0 else None
 
         def one(url: str) -> FetchResult | FetchError:
             try:
+                if pacer is not None:
+                    return pacer.run(url, lambda: self.fetch(url, **options))
                 return self.fetch(url, **options)
             except FetchError as error:
                 return error

@@ -35,11 +35,8 @@ import codecs
 import importlib
 import json
 import re
-import threading
-import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
 from typing import Any, Final, TypeAlias
 from urllib.parse import urljoin, urlsplit
 
@@ -403,32 +400,6 @@ def same_site(first: str, second: str) -> bool:
 # --- fetching with politeness ---------------------------------------------------------------
 
 
-class _HostPacer:
-    """One request at a time per host, and ``delay`` seconds between them."""
-
-    def __init__(self, delay: float, sleep: Callable[[float], None]) -> None:
-        self._delay = delay
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._hosts: dict[str, threading.Lock] = {}
-        self._next: dict[str, float] = {}
-
-    def _host_lock(self, host: str) -> threading.Lock:
-        with self._lock:
-            return self._hosts.setdefault(host, threading.Lock())
-
-    def run(self, url: str, action: Callable[[], FetchResult]) -> FetchResult:
-        host = (urlsplit(url).hostname or "").lower()
-        with self._host_lock(host):
-            wait = self._next.get(host, 0.0) - time.monotonic()
-            if wait > 0:
-                self._sleep(wait)
-            try:
-                return action()
-            finally:
-                self._next[host] = time.monotonic() + self._delay
-
-
 def _fail(article: Article, message: str, reason: str, **details: Any) -> HydrationError:
     source = article.source
     return HydrationError(
@@ -598,10 +569,6 @@ def hydrate(
     )
 
 
-_Pending: TypeAlias = "tuple[Article, Future[FetchResult | FetchError]]"
-_Slot: TypeAlias = "Article | ParseError | NewsIngestWarning | _Pending"
-
-
 def _hydrate(
     items: Iterable[Article | ParseError | NewsIngestWarning],
     *,
@@ -618,64 +585,44 @@ def _hydrate(
         if fetcher is None
         else fetcher
     )
-    pacer = _HostPacer(per_host_delay, time.sleep)
+    # Every input item waits here in order; articles with a URL are also fetched
+    # (fetch_many reads ahead of us, bounded), and results come back in the same order.
+    waiting: deque[Article | ParseError | NewsIngestWarning] = deque()
 
-    def fetch(url: str) -> FetchResult | FetchError:
-        try:
-            return pacer.run(
-                url,
-                lambda: client.fetch(
-                    url, headers={"Accept": _ACCEPT}, conditional=False, update_validators=False
-                ),
-            )
-        except FetchError as error:
-            return error
+    def urls() -> Iterator[str]:
+        for item in items:
+            waiting.append(item)
+            if isinstance(item, Article) and item.url is not None:
+                yield item.url
 
-    def settle(slot: _Slot) -> Iterator[Article | ParseError | NewsIngestWarning]:
-        if not isinstance(slot, tuple):
-            yield slot
-            return
-        article, future = slot
-        outcome = future.result()
-        if isinstance(outcome, FetchError):
-            error = _fail(
-                article,
-                f"{article.url}: {outcome.message}",
-                outcome.reason,
-                status=outcome.status,
-            )
-            error.__cause__ = outcome
-            yield error
-            return
-        yield from _build(article, outcome, min_text_chars=min_text_chars)
+    def passed_through() -> Iterator[Article | ParseError | NewsIngestWarning]:
+        while waiting and not (isinstance(waiting[0], Article) and waiting[0].url is not None):
+            yield waiting.popleft()
 
-    window: deque[_Slot] = deque()
-    pending = 0
     try:
-        with ThreadPoolExecutor(
-            max_workers=concurrency, thread_name_prefix="newsingest-hydrate"
-        ) as pool:
-            try:
-                for item in items:
-                    if isinstance(item, Article) and item.url is not None:
-                        window.append((item, pool.submit(fetch, item.url)))
-                        pending += 1
-                    else:
-                        window.append(item)
-                    # Keep a bounded number of pages in flight ahead of the consumer.
-                    while pending >= 2 * concurrency or (
-                        window and not isinstance(window[0], tuple)
-                    ):
-                        slot = window.popleft()
-                        if isinstance(slot, tuple):
-                            pending -= 1
-                        yield from settle(slot)
-                while window:
-                    yield from settle(window.popleft())
-            finally:
-                for slot in window:
-                    if isinstance(slot, tuple):
-                        slot[1].cancel()
+        for outcome in client.fetch_many(
+            urls(),
+            concurrency=concurrency,
+            headers={"Accept": _ACCEPT},
+            conditional=False,
+            update_validators=False,
+            per_host_delay=per_host_delay,
+        ):
+            yield from passed_through()
+            article = waiting.popleft()
+            assert isinstance(article, Article)
+            if isinstance(outcome, FetchError):
+                error = _fail(
+                    article,
+                    f"{article.url}: {outcome.message}",
+                    outcome.reason,
+                    status=outcome.status,
+                )
+                error.__cause__ = outcome
+                yield error
+                continue
+            yield from _build(article, outcome, min_text_chars=min_text_chars)
+        yield from passed_through()
     finally:
         if owned:
             client.close()
