@@ -145,7 +145,7 @@ class NearIndex:
         if words < MIN_WORDS:
             return None
         minhash = self._minhash()
-        minhash.update_batch(sorted(found))
+        minhash.update_batch(list(found))  # MinHash is a minimum: order cannot matter
         return Sketch(minhash, minhash.hashvalues.tobytes())
 
     def best_match(self, sketch: Sketch) -> NearMatch | None:
