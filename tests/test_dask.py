@@ -299,7 +299,7 @@ def test_sync_read_bag_sets_keys_and_normalises(tmp_path: Path) -> None:
         assert article.url_key is not None
         assert article.url_key.startswith("u1:")
         assert article.content_key is not None
-        assert article.content_key.startswith("c1:")
+        assert article.content_key.startswith("c2:")
         assert article.canonical_url is not None
     by_name = {Path(record["source"]["location"]).name: record for record in records}
     assert by_name["a.txt"]["url_key"] == by_name["b.txt"]["url_key"]

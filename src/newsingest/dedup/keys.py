@@ -1,30 +1,54 @@
 """Versioned dedup keys: what makes two articles "the same".
 
-Every key starts with its algorithm version (``"c1:"``, ``"t1:"``; URL keys ``"u1:"`` come
+Every key starts with its algorithm version (``"c2:"``, ``"t1:"``; URL keys ``"u1:"`` come
 from :mod:`newsingest.normalize.urls`), so a store never silently mixes keys made by
 different algorithms: a new algorithm gets a new prefix and simply never matches old keys.
 
 * **URL key**: computed by the URL normaliser and stored on ``Article.url_key`` by
   ``ingest()``; read here, never recomputed.
-* **Content key** (:func:`content_key`): a 128-bit BLAKE2b hash over the *normalised* body
-  segments, *sorted*, so paragraph order, spacing, case and invisible characters do not
-  matter. A cryptographic hash, so nobody can craft a different text that collides with a
-  real article and suppresses it. Empty bodies have no content key.
+* **Content key** (:func:`content_key`): a SHA-256 hash, truncated to 128 bits, over the
+  *key forms* of the body segments, *sorted*, so paragraph order, whitespace, case and
+  invisible characters do not matter. A cryptographic hash, so nobody can craft a
+  different text that collides with a real article and suppresses it. Empty bodies have
+  no content key.
 * **Title key** (:func:`title_key`): the normalised headline scoped to one source (see
   :func:`title_scope`); opt-in, and only meaningful inside a time window (the
   :class:`~newsingest.dedup.Deduplicator` applies :data:`DEFAULT_TITLE_WINDOW`).
+
+Content key ``c2``
+------------------
+
+The key form of a segment: invisible and control characters deleted (the same sets
+:func:`~newsingest.normalize.text.normalize_text` deletes), Unicode NFC, **every**
+whitespace character deleted (whatever ``str.isspace()`` is true for), case folded, NFC
+again. Segments whose key form is empty are dropped, the rest sorted, joined with
+``"\\n"`` (which no key form contains), encoded as UTF-8 and hashed:
+``"c2:" + sha256(payload).hexdigest()[:32]``.
+
+Why delete whitespace instead of collapsing it (as ``c1`` did through
+``normalize_text``): the key becomes insensitive to the scraping artefacts our seeds
+really show -- double spaces where links were removed (``and  hospitals .``), a space
+before punctuation, paragraphs run together without a space (``call you hereI feel``),
+spaces added or dropped around inline tags -- and deleting costs one C-level pass where
+collapsing and repairing took several. The price, two texts that differ only in where
+words break hashing alike, is negligible for whole-article identity. SHA-256 rather
+than BLAKE2b because it runs on the CPU's SHA extensions (about 2.8 µs against 4.8 µs
+per 4 KB here) and is just as collision resistant. For all-ASCII bodies, the common
+case, the key forms of all segments are made at once on bytes (one ``translate``, one
+``split``); :func:`content_key_of_lines` takes a body that is still raw bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
-from newsingest.normalize.text import normalize_text
+from newsingest.normalize.text import _ASCII_CONTROLS, _DELETE_UNICODE, normalize_text
 
 if TYPE_CHECKING:
     from newsingest.model import Article
@@ -36,20 +60,24 @@ __all__ = [
     "KEY_TYPES",
     "TITLE_KEY_VERSION",
     "content_key",
+    "content_key_of_lines",
     "key_version",
     "title_key",
     "title_scope",
 ]
 
 #: Prefix of content keys. Bump it whenever the hashed bytes could change for some body,
-#: including when :data:`~newsingest.normalize.text.TEXT_NORM_VERSION` changes.
-CONTENT_KEY_VERSION: Final = "c1"
+#: including when the sets of deleted characters borrowed from
+#: :mod:`newsingest.normalize.text` change.
+CONTENT_KEY_VERSION: Final = "c2"
 
-#: Prefix of title keys (same rule as :data:`CONTENT_KEY_VERSION`).
+#: Prefix of title keys. Bump it whenever the hashed bytes could change for some title,
+#: including when :data:`~newsingest.normalize.text.TEXT_NORM_VERSION` changes.
 TITLE_KEY_VERSION: Final = "t1"
 
-#: The text normalisation the ``c1`` / ``t1`` keys were defined with. A test pins
-#: ``TEXT_NORM_VERSION`` to this, so changing the normaliser forces a new key version.
+#: The text normalisation the ``t1`` title key was defined with. A test pins
+#: ``TEXT_NORM_VERSION`` to this, so changing the normaliser forces a new title key
+#: version. Content keys (``c2``) do not use :func:`normalize_text` and are not pinned.
 BUILT_FOR_TEXT_NORM: Final = "t1"
 
 #: Key types a Deduplicator can use, in the order they are reported when several match.
@@ -58,78 +86,106 @@ KEY_TYPES: Final = ("url", "content", "title")
 #: How far apart two articles may be for an equal title key to make them duplicates.
 DEFAULT_TITLE_WINDOW: Final = timedelta(days=7)
 
-# Normalised text has no control characters (and no newlines: whitespace is collapsed to
-# single spaces), so this separator cannot occur inside a segment: joining is unambiguous.
+# Neither a content key form (all whitespace deleted) nor normalised text (whitespace
+# collapsed to single spaces) contains a newline, so joining with it is unambiguous.
 _SEPARATOR: Final = "\n"
+
+# The ASCII byte path: one translate() lowercases A-Z and deletes every ASCII whitespace
+# byte but the segment separator (\t \v \f \r space; \x1c-\x1f are among the controls)
+# and the controls normalize_text deletes; this is exactly the key form of ASCII text.
+_ASCII_TABLE: Final = bytes(
+    code + 32 if ord("A") <= code <= ord("Z") else code for code in range(256)
+)
+_ASCII_DELETE: Final = bytes(sorted({*_ASCII_CONTROLS, *b"\t\x0b\x0c\r "}))
+
+
+# Any character _key_form deletes before NFC. Outside ASCII, str.translate with a dict
+# costs tens of nanoseconds a character, and there is usually nothing to delete: one
+# regex search over the whole body finds out for a fraction of that.
+_DELETABLE: Final = re.compile(
+    "[" + "".join(f"\\U{code:08x}" for code in sorted(_DELETE_UNICODE)) + "]"
+)
+
+
+def _key_form(segment: str) -> str:
+    """The ``c2`` key form of one segment: no invisibles, no whitespace, folded case."""
+    return _visible_key_form(segment.translate(_DELETE_UNICODE))
+
+
+def _visible_key_form(segment: str) -> str:
+    """:func:`_key_form` of a segment that holds nothing it would delete first."""
+    text = unicodedata.normalize("NFC", segment)
+    return unicodedata.normalize("NFC", "".join(text.split()).casefold())
+
+
+def _unicode_key(segments: Iterable[str], text: str) -> str | None:
+    """The content key of ``segments`` by the str path; ``text`` holds all of them."""
+    form = _key_form if _DELETABLE.search(text) is not None else _visible_key_form
+    return _digest(map(form, segments))
+
+
+def _ascii_key_forms(data: bytes) -> list[bytes]:
+    """The key forms of the lines of all-ASCII ``data`` (empty ones included)."""
+    return data.translate(_ASCII_TABLE, _ASCII_DELETE).split(b"\n")
+
+
+def _digest_ascii(forms: list[bytes]) -> str | None:
+    forms.sort()  # byte order is code-point order: the same order as sorting the str forms
+    # Empty forms sort first, so their separators lead the payload: strip those instead of
+    # filtering the list.
+    payload = b"\n".join(forms).lstrip(b"\n")
+    if not payload:
+        return None
+    return f"{CONTENT_KEY_VERSION}:{hashlib.sha256(payload).hexdigest()[:32]}"
+
+
+def _digest(forms: Iterable[str]) -> str | None:
+    kept = sorted(form for form in forms if form)
+    if not kept:
+        return None
+    payload = _SEPARATOR.join(kept).encode("utf-8")
+    return f"{CONTENT_KEY_VERSION}:{hashlib.sha256(payload).hexdigest()[:32]}"
 
 
 def content_key(body: Iterable[str]) -> str | None:
     """Return the versioned content key of a body, or ``None`` when it has no text.
 
-    Each segment is normalised (:func:`~newsingest.normalize.text.normalize_text`);
-    segments that normalise to nothing are ignored; the rest are sorted, joined with a
-    separator that normalised text cannot contain, and hashed once with BLAKE2b-128.
+    Each segment is reduced to its key form (invisible characters and all whitespace
+    deleted, NFC, case folded; see the module docstring); empty forms are ignored; the
+    rest are sorted, joined with a newline and hashed once with SHA-256, truncated to
+    128 bits. A segment holding a line break keys like the same segment without it.
 
     Args:
         body: the article's segments (``Article.body``), in any order.
 
     Returns:
-        ``"c1:"`` followed by 32 lowercase hex digits, or ``None`` for an empty body.
+        ``"c2:"`` followed by 32 lowercase hex digits, or ``None`` for an empty body.
     """
-    fast = _fast_ascii_segments(body)
-    if fast is not None:
-        if not fast:
-            return None
-        fast.sort()  # for ASCII, byte order is code-point order: same as sorting str
-        payload = b"\n".join(fast)
-    else:
-        segments = [segment for segment in map(normalize_text, body) if segment]
-        if not segments:
-            return None
-        segments.sort()
-        payload = _SEPARATOR.join(segments).encode("utf-8")
-    digest = hashlib.blake2b(payload, digest_size=16)
-    return f"{CONTENT_KEY_VERSION}:{digest.hexdigest()}"
+    segments = body if isinstance(body, (list, tuple)) else list(body)
+    joined = _SEPARATOR.join(segments)
+    if joined.isascii():
+        forms = _ascii_key_forms(joined.encode("ascii"))
+        # One form per segment unless a segment held a newline itself; that (rare) body
+        # must not be split there, so it takes the per-segment path.
+        if len(forms) == len(segments):
+            return _digest_ascii(forms)
+    return _unicode_key(segments, joined)
 
 
-# Byte-level tables for the ASCII fast path: delete the controls normalize_text deletes,
-# lowercase letters, and turn the other whitespace characters into spaces.
-_CONTROL_BYTES: Final = bytes([*range(0x09), *range(0x0E, 0x20), 0x7F])
-_TABLE = bytearray(range(256))
-for _code in range(ord("A"), ord("Z") + 1):
-    _TABLE[_code] = _code + 32
-for _code in b"\t\x0b\x0c\r":
-    _TABLE[_code] = ord(" ")
-_LOWER_SPACE_TABLE: Final = bytes(_TABLE)
-_SPACE_BEFORE_MARK: Final = re.compile(b" ([.,;:!?])")
-_PUNCTUATION_TO_DOT: Final = bytes.maketrans(b",;:!?", b".....")
+def content_key_of_lines(data: bytes) -> str | None:
+    """Return the content key of a body given as UTF-8 bytes, one segment per line.
 
+    Exactly ``content_key(data.decode("utf-8").split("\\n"))``: carriage returns, blank
+    lines and surrounding whitespace do not matter. All-ASCII data is keyed without
+    decoding it.
 
-def _fast_ascii_segments(body: Iterable[str]) -> list[bytes] | None:
-    """``normalize_text`` of every segment at once, for the common all-ASCII body.
-
-    Works on the stripped segments joined by newlines, as bytes, so each step is
-    one C-level pass over ~4 KB instead of ~27 passes over 150 characters, and the
-    rare repairs (runs of spaces, a space before punctuation) are looked for once.
-    It gives exactly what per-segment :func:`normalize_text` gives, encoded (a
-    property test holds it to that), and returns ``None`` when it cannot: non-ASCII
-    text, control characters, or a segment holding a line break.
+    Raises:
+        UnicodeDecodeError: when non-ASCII ``data`` is not valid UTF-8.
     """
-    parts = [part.strip() for part in body]
-    joined = "\n".join(parts)
-    if not joined.isascii() or joined.count("\n") != len(parts) - 1:
-        return None
-    raw = joined.encode("ascii")
-    data = raw.translate(_LOWER_SPACE_TABLE, _CONTROL_BYTES)
-    if len(data) != len(raw):
-        return None  # a control character was deleted: spacing may need the full path
-    # Segments were stripped and nothing was deleted, so no space touches a newline:
-    # only runs of spaces inside a segment and spaces before punctuation need work.
-    while b"  " in data:  # replace() halves each run per pass; far cheaper than a regex
-        data = data.replace(b"  ", b" ")
-    if b" ." in data.translate(_PUNCTUATION_TO_DOT):
-        data = _SPACE_BEFORE_MARK.sub(rb"\1", data)
-    return [segment for segment in data.split(b"\n") if segment]
+    if data.isascii():
+        return _digest_ascii(_ascii_key_forms(data))
+    text = data.decode("utf-8")
+    return _unicode_key(text.split(_SEPARATOR), text)
 
 
 def title_scope(article: Article) -> str:
