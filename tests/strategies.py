@@ -100,4 +100,4 @@ def seed_articles(draw: st.DrawFn, location: str = "case.txt") -> Article:
     )
 
 
-__all__ = ["articles", "http_urls", "seed_articles", "utc_datetimes"]
+__all__ = ["articles", "http_urls", "seed_articles", "seed_line", "utc_datetimes"]

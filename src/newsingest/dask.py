@@ -173,7 +173,7 @@ def _read_partition(
     )
     with run:
         # Normalisation already set the content key wherever the body has one.
-        out.extend(("article", article.to_dict()) for article in run)
+        out.extend(("article", record) for record in run.records())
     return out
 
 

@@ -14,12 +14,14 @@ import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timezone
+from functools import lru_cache
 from typing import IO, Any, Literal
 
 import attrs
 
 from newsingest.dedup import Deduplicator, Duplicate, SeenStore, open_store
-from newsingest.dedup.keys import content_key
+from newsingest.dedup.keys import content_key, content_key_of_lines
 from newsingest.exceptions import (
     InvalidURLError,
     NewsIngestError,
@@ -28,7 +30,15 @@ from newsingest.exceptions import (
     SourceError,
     SourceNotFoundError,
 )
-from newsingest.model import Article, Provenance, unchecked_article, unchecked_evolve
+from newsingest.model import (
+    SCHEMA_VERSION,
+    Article,
+    FrozenMap,
+    Provenance,
+    format_utc,
+    unchecked_article,
+    unchecked_evolve,
+)
 from newsingest.normalize.urls import canonical_url, canonical_url_key, url_key
 from newsingest.readers import (
     SNIFF_BYTES,
@@ -42,6 +52,7 @@ from newsingest.readers import (
     expand_sources,
     is_url,
 )
+from newsingest.readers.textfile import SeedTextReader, empty_body_warning, parse_fields
 from newsingest.sinks import JsonlWriter, dumps_line, quarantine_record
 
 __all__ = ["IngestRun", "OnError", "RunReport", "ingest", "normalise_article"]
@@ -153,35 +164,49 @@ StateLike = str | os.PathLike[str] | SeenStore
 
 
 class _Out:
-    """One emitted record, as an Article, a JSON line, or both (made on demand)."""
+    """One emitted record: an Article, a record dict or a JSON line; the others on demand."""
 
-    __slots__ = ("_article", "_line")
+    __slots__ = ("_article", "_line", "_record")
 
-    def __init__(self, article: Article | None, line: str | None) -> None:
+    def __init__(
+        self, article: Article | None, line: str | None, record: dict[str, Any] | None = None
+    ) -> None:
         self._article = article
         self._line = line
+        self._record = record
 
     @property
     def article(self) -> Article:
         if self._article is None:
-            assert self._line is not None
-            self._article = Article.from_dict(json.loads(self._line))
+            if self._record is not None:
+                self._article = _record_article(self._record)
+            else:
+                assert self._line is not None
+                self._article = Article.from_dict(json.loads(self._line))
         return self._article
+
+    @property
+    def record(self) -> dict[str, Any]:
+        if self._record is not None:
+            return self._record
+        if self._article is None and self._line is not None:
+            return json.loads(self._line)  # type: ignore[no-any-return]
+        return self.article.to_dict()
 
     @property
     def line(self) -> str:
         if self._line is None:
-            assert self._article is not None
-            self._line = dumps_line(self._article.to_dict())
+            record = self._record if self._record is not None else self.article.to_dict()
+            self._line = dumps_line(record)
         return self._line
 
 
 class IngestRun(Iterator[Article]):
     """An ingest in progress: iterate it for Articles; ``report`` fills as it goes.
 
-    :meth:`json_lines` iterates the same records already serialised, which is
-    what a writer wants and avoids rebuilding Articles that worker processes
-    have already serialised.
+    :meth:`json_lines` iterates the same records already serialised, and
+    :meth:`records` as dicts: what writers want, and cheaper, since seed files and
+    worker processes produce records without building Articles.
     """
 
     def __init__(self, outputs: Iterator[_Out], report: RunReport) -> None:
@@ -204,6 +229,18 @@ class IngestRun(Iterator[Article]):
         try:
             for out in self._outputs:
                 yield out.line
+        finally:
+            self.close()
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Iterate the remaining records as dicts, in :meth:`Article.to_dict` form.
+
+        What a writer of another format or a dataframe wants: seed files and worker
+        processes produce records without building Articles at all.
+        """
+        try:
+            for out in self._outputs:
+                yield out.record
         finally:
             self.close()
 
@@ -354,19 +391,46 @@ def ingest(
         concurrency=concurrency,
         stubs=deduplicator is not None,
         stub_body=deduplicator is not None and deduplicator.near_threshold is not None,
+        records=normalize
+        and fetch_options is None
+        and (
+            deduplicator is None
+            or (deduplicator.near_threshold is None and "title" not in deduplicator.keys)
+        ),
     )
 
-    def handle(result: _Result) -> Iterator[_Out]:
-        """Turn one reader result into output, applying the error policy and dedup."""
+    def duplicate_found(duplicate: Duplicate) -> None:
+        run_report.duplicates[duplicate.key_type] += 1
+        if on_duplicate is not None:
+            on_duplicate(duplicate)
+
+    def handle(result: _Result) -> _Out | None:
+        """Turn one stage result into output, applying the error policy and dedup."""
         kind = result[0]
+        if kind == "r":  # a seed-file record, as plain values (see _Stage._seed)
+            run_report.read += 1
+            out = _Out(None, result[2], result[1])
+            if deduplicator is not None:
+                duplicate = deduplicator.check_keys(
+                    result[3],
+                    result[4],
+                    at=result[5],
+                    where=result[6],
+                    describe=lambda: out.article,
+                )
+                if duplicate is not None:
+                    duplicate_found(duplicate)
+                    return None
+            run_report.emitted += 1
+            return out
         if kind == "w":
             warn(result[1])
-            return
+            return None
         if kind == "e":
             if result[3]:
                 run_report.read += 1
             reject(result[1], result[2])
-            return
+            return None
         run_report.read += 1
         out = _Out(result[1], result[2])
         if deduplicator is not None:
@@ -374,12 +438,10 @@ def ingest(
                 out.article if result[3] is None else _from_stub(result[3])
             )
             if duplicate is not None:
-                run_report.duplicates[duplicate.key_type] += 1
-                if on_duplicate is not None:
-                    on_duplicate(duplicate)
-                return
+                duplicate_found(duplicate)
+                return None
         run_report.emitted += 1
-        yield out
+        return out
 
     def outputs() -> Iterator[_Out]:
         kept_since_commit = 0
@@ -403,12 +465,14 @@ def ingest(
                 else _parallel(stage, _expanded(sources, reject), run_report, workers)
             )
             for result in results:
-                for out in handle(result):
-                    yield out
-                    kept_since_commit += 1
-                    if kept_since_commit >= commit_every:
-                        commit()
-                        kept_since_commit = 0
+                out = handle(result)
+                if out is None:
+                    continue
+                yield out
+                kept_since_commit += 1
+                if kept_since_commit >= commit_every:
+                    commit()
+                    kept_since_commit = 0
             commit()
         finally:
             if writer is not None:
@@ -440,6 +504,9 @@ class _Stage:
     stubs: bool = True
     stub_body: bool = False
     concurrency: int = 4
+    #: Seed files skip Article objects: parsed values go straight to a record (the
+    #: dedup in use needs only URL and content keys; nothing is fetched).
+    records: bool = False
 
     def run(self, sources: Iterable[SourceLike], report: RunReport) -> Iterator[_Result]:
         """Read sources in order; consecutive feed URLs are fetched concurrently."""
@@ -480,14 +547,29 @@ class _Stage:
             else:
                 yield from self._emit(item, reader.name, serialise=False)
 
-    def one(self, source: SourceLike, *, serialise: bool) -> Iterator[_Result]:
-        chosen_name = self.forced.name if self.forced is not None else None
+    def one(self, source: SourceLike, *, serialise: bool) -> Iterable[_Result]:
+        """The results of one source, as a list for a small seed file, else a generator."""
+        try:
+            data = _read_small_file(source)
+            if data is None:
+                return self._items(source, None, None, serialise=serialise)
+            chosen = self.forced or self.registry.resolve(source, head=data[:SNIFF_BYTES])
+        except SourceError as error:
+            return [("e", error, self.forced.name if self.forced is not None else None, False)]
+        if self.records and type(chosen) is SeedTextReader:
+            return self._seed(data, os.fspath(source), serialise=serialise)  # type: ignore[arg-type]
+        return self._items(source, data, chosen, serialise=serialise)
+
+    def _items(
+        self, source: SourceLike, data: bytes | None, chosen: Reader | None, *, serialise: bool
+    ) -> Iterator[_Result]:
+        """Read a source through its reader's items (``data``: its bytes, already read)."""
+        chosen_name = chosen.name if chosen is not None else None
+        if chosen_name is None and self.forced is not None:
+            chosen_name = self.forced.name
         try:
             items: Iterable[ReaderItem]
-            data = _read_small_file(source)
-            if data is not None:
-                chosen = self.forced or self.registry.resolve(source, head=data[:SNIFF_BYTES])
-                chosen_name = chosen.name
+            if data is not None and chosen is not None:
                 read_data = getattr(chosen, "read_data", None)
                 if read_data is not None:
                     items = read_data(data, os.fspath(source))  # type: ignore[arg-type]
@@ -508,6 +590,62 @@ class _Stage:
         except SourceError as error:
             yield ("e", error, chosen_name, False)
 
+    def _seed(self, data: bytes, name: str, *, serialise: bool) -> list[_Result]:
+        """A seed file straight to a normalised record: what reading, then
+        :func:`normalise_article`, then ``to_dict()`` give, without the objects between.
+        """
+        fields = parse_fields(data, name)
+        if isinstance(fields, ParseError):
+            return [("e", fields, "textfile", True)]
+        title, raw_date, published, url, body, rest, ordinal, file_id = fields
+        published_text, at = _day_values(published)
+        results: list[_Result] = [] if body else [("w", empty_body_warning(name))]
+        try:
+            canonical = canonical_url(url)
+        except InvalidURLError as error:
+            results.append(("e", _url_error(url, name, 1, None, error), "textfile", True))
+            return results
+        if not body:
+            key = None
+        elif rest.isascii():  # the body's key from its raw lines, in a few C-level passes
+            key = content_key_of_lines(rest.encode("ascii"))
+        else:
+            key = content_key(body)
+        record = {  # the layout of Article.to_dict(); a test holds the two equal
+            "schema_version": SCHEMA_VERSION,
+            "title": title,
+            "url": url,
+            "canonical_url": canonical,
+            "url_key": canonical_url_key(canonical),
+            "content_key": key,
+            "published": published_text,
+            "published_precision": "day",
+            "published_raw": raw_date,
+            "body": body,
+            "summary": None,
+            "authors": [],
+            "tags": [],
+            "language": None,
+            "source": {
+                "reader": "textfile",
+                "location": name,
+                "line": 1,
+                "item": None,
+                "feed_title": None,
+                "feed_url": None,
+                "entry_id": None,
+                "ordinal": ordinal,
+                "file_id": file_id,
+            },
+            "extra": {},
+        }
+        where = f"{name}:1"
+        if serialise:
+            results.append(("r", None, dumps_line(record), record["url_key"], key, at, where))
+        else:
+            results.append(("r", record, None, record["url_key"], key, at, where))
+        return results
+
     def _emit(self, item: object, reader_name: str | None, *, serialise: bool) -> Iterator[_Result]:
         """One reader item as a stage result: normalised article, warning or reject."""
         if isinstance(item, Article):
@@ -516,7 +654,13 @@ class _Stage:
                 try:
                     article = normalise_article(item)
                 except InvalidURLError as error:
-                    yield ("e", _url_error(item, error), reader_name, True)
+                    source = item.source
+                    yield (
+                        "e",
+                        _url_error(item.url, source.location, source.line, source.item, error),
+                        reader_name,
+                        True,
+                    )
                     return
             if serialise:
                 line = dumps_line(article.to_dict())
@@ -555,22 +699,40 @@ READ_ONCE_BYTES = 1 << 20
 def _read_small_file(source: SourceLike) -> bytes | None:
     """The whole content of a small regular file given by path; ``None`` otherwise.
 
+    Plain ``os.open``/``os.read``: for a 4 KB file the buffered file object costs
+    more than the read itself.
+
     Raises:
         SourceNotFoundError: the path does not exist.
     """
     if not isinstance(source, (str, os.PathLike)) or is_url(source):
         return None
     try:
-        with open(source, "rb") as handle:  # noqa: PTH123 - hot path, no Path object
-            if os.fstat(handle.fileno()).st_size > READ_ONCE_BYTES:
-                return None
-            # read() sizes its buffer from the file; read(n) would allocate n bytes first.
-            data = handle.read()
+        fd = os.open(source, _OPEN_FLAGS)
     except FileNotFoundError:
         raise SourceNotFoundError("no such file", source=os.fspath(source)) from None
-    except (IsADirectoryError, PermissionError):
-        return None  # let the reader say what it makes of it
-    return data if len(data) <= READ_ONCE_BYTES else None
+    except OSError:
+        return None  # a directory, no permission…: let the reader say what it makes of it
+    try:
+        parts = []
+        size = 0
+        # Until an empty read: a short read is not the end for a pipe (``/dev/stdin``).
+        while size <= READ_ONCE_BYTES:
+            part = os.read(fd, READ_ONCE_BYTES + 1 - size)
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+    except OSError:
+        return None  # e.g. a directory opened read-only: the reader reports it
+    finally:
+        os.close(fd)
+    if size > READ_ONCE_BYTES:
+        return None
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def _stub(article: Article, with_body: bool) -> tuple[Any, ...]:
@@ -682,14 +844,36 @@ def _expanded(
             reject(error, None)
 
 
-def _url_error(article: Article, error: InvalidURLError) -> ParseError:
-    source = article.source
+def _url_error(
+    url: str | None, location: str, line: int | None, item: int | None, error: InvalidURLError
+) -> ParseError:
     parse_error = ParseError(
-        f"URL {article.url!r} cannot be normalised: {error.message}",
-        source=source.location,
-        line=source.line,
-        item=source.item,
+        f"URL {url!r} cannot be normalised: {error.message}",
+        source=location,
+        line=line,
+        item=item,
         reason=f"invalid_url:{error.reason}",
     )
     parse_error.__cause__ = error
     return parse_error
+
+
+@lru_cache(maxsize=1 << 16)
+def _day_values(published: datetime) -> tuple[str, int]:
+    """A date's record form and unix seconds (cached: a corpus has few distinct days)."""
+    return format_utc(published), int(published.timestamp())
+
+
+def _record_article(record: dict[str, Any]) -> Article:
+    """The Article of a record the pipeline built itself (valid by construction)."""
+    values = dict(record)
+    del values["schema_version"]
+    published = values["published"]
+    if published is not None:
+        values["published"] = datetime.fromisoformat(published[:-1]).replace(tzinfo=timezone.utc)
+    values["body"] = tuple(values["body"])
+    values["authors"] = tuple(values["authors"])
+    values["tags"] = tuple(values["tags"])
+    values["extra"] = FrozenMap(values["extra"])
+    values["source"] = Provenance(**values["source"])
+    return unchecked_article(values)

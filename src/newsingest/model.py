@@ -214,7 +214,7 @@ class Article:
         url: the URL as read, or ``None`` when the source gave none.
         canonical_url: the URL that fetches the same page, normalised.
         url_key: the versioned, lossy dedup key of the URL (``"u1:…"``).
-        content_key: the versioned hash of the body (``"c1:…"``), ``None`` for empty bodies.
+        content_key: the versioned hash of the body (``"c2:…"``), ``None`` for empty bodies.
         published: aware UTC instant, or ``None`` when the source gave no date.
         published_precision: how much of ``published`` the source stated (``"day"``…).
         published_raw: the date string exactly as read.

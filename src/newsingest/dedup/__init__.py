@@ -25,6 +25,7 @@ The at-least-once contract:
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
@@ -238,24 +239,83 @@ class Deduplicator:
         """
         return self._check(article, self.keys_of(article))
 
+    def check_keys(
+        self,
+        url_key: str | None,
+        content_key: str | None,
+        *,
+        at: int | None,
+        where: str,
+        describe: Callable[[], Article],
+    ) -> Duplicate | None:
+        """:meth:`check` for a record known by its keys alone, without an Article.
+
+        For pipelines that carry records as plain values (``ingest()`` does for seed
+        files): only URL and content keys, and no near-duplicate detection.
+
+        Args:
+            url_key: the record's URL key, or ``None``.
+            content_key: the record's content key, or ``None``.
+            at: the record's ``published`` in unix seconds, or ``None``.
+            where: its ``Provenance.where()``, remembered for the kept record.
+            describe: builds the record's Article; called only for a duplicate, to
+                report it.
+
+        Raises:
+            ValueError: this Deduplicator uses title keys or near-duplicate detection,
+                which need the Article.
+        """
+        if self._near is not None or "title" in self.keys:
+            raise ValueError("check_keys handles URL and content keys only; use check()")
+        keys: list[tuple[str, str]] = []
+        for kind in self.keys:
+            key = url_key if kind == "url" else content_key
+            if key is not None:
+                keys.append((kind, key))
+        return self._decide(keys, at, where, (), describe=describe, fallback_identity=content_key)
+
     def _check(self, article: Article, keys: list[tuple[str, str]]) -> Duplicate | None:
-        now = int(self._clock().timestamp())
         published = article.published
-        at = now if published is None else int(published.timestamp())
+        return self._decide(
+            keys,
+            None if published is None else int(published.timestamp()),
+            article.source.where(),
+            article.body,
+            describe=lambda: article,
+            fallback_identity=None if keys else (article.content_key or content_key(article.body)),
+        )
+
+    def _decide(
+        self,
+        keys: list[tuple[str, str]],
+        at: int | None,
+        where: str,
+        body: Sequence[str],
+        *,
+        describe: Callable[[], Article],
+        fallback_identity: str | None,
+    ) -> Duplicate | None:
+        """The survivor rule: report a duplicate, or keep the record and stage its keys."""
+        clock = self._clock
+        now = int(time.time() if clock is _default_clock else clock().timestamp())
+        if at is None:
+            at = now
         store = self._store
         found = store.lookup([key for _, key in keys]) if keys else {}
         matched: list[tuple[str, str, SeenEntry]] = []
-        for kind, key in keys:
-            entry = found.get(key)
-            if entry is None:
-                continue
-            if kind == "title" and entry.at is not None and abs(at - entry.at) > self._window_s:
-                continue
-            matched.append((kind, key, entry))
+        if found:
+            for kind, key in keys:
+                entry = found.get(key)
+                if entry is None:
+                    continue
+                if kind == "title" and entry.at is not None and abs(at - entry.at) > self._window_s:
+                    continue
+                matched.append((kind, key, entry))
         if matched:
             kind, key, entry = matched[0]
             self._remember_copy(keys, found, entry.kept, entry.source, now)
             self.duplicates[kind] += 1
+            article = describe()
             return Duplicate(
                 source=article.source,
                 url=article.url,
@@ -268,12 +328,13 @@ class Deduplicator:
                 kept_first_seen=_utc(entry.first_seen),
             )
         near = self._near
-        sketch = None if near is None else near.sketch(article.body)
+        sketch = None if near is None else near.sketch(body)
         if near is not None and sketch is not None:
             match = near.best_match(sketch)
             if match is not None:
                 self._remember_copy(keys, found, match.key, match.source, now)
                 self.duplicates["near"] += 1
+                article = describe()
                 return Duplicate(
                     source=article.source,
                     url=article.url,
@@ -287,13 +348,14 @@ class Deduplicator:
                     similarity=match.similarity,
                 )
         self.kept += 1
-        where = article.source.where()
-        identity = keys[0][1] if keys else (article.content_key or content_key(article.body))
+        identity = keys[0][1] if keys else fallback_identity
         if identity is None:
             return None  # nothing to remember it by: no URL key, empty body
         store.add(
-            SeenEntry(key, kind, identity, where, now, at if kind == "title" else None)
-            for kind, key in keys
+            [
+                SeenEntry(key, kind, identity, where, now, at if kind == "title" else None)
+                for kind, key in keys
+            ]
         )
         if near is not None and sketch is not None and near.add(identity, sketch, where, now):
             store.add_signatures([NearSignature(identity, near.version, sketch.data, where, now)])

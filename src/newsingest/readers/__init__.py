@@ -233,6 +233,8 @@ class ReaderRegistry:
 
     def __init__(self) -> None:
         self._by_name: dict[str, Registration] = {}
+        # Per suffix: (readers claiming it, sniffers in asking order); reset on change.
+        self._sniff_order: dict[str, tuple[tuple[Registration, ...], tuple[Registration, ...]]] = {}
 
     def register(
         self,
@@ -277,12 +279,22 @@ class ReaderRegistry:
             sniff=sniff,
         )
         self._by_name[name] = registration
+        self._sniff_order.clear()
         return registration
 
     def unregister(self, name: str) -> None:
         """Remove a reader; unknown names raise :class:`RegistryError`."""
         if self._by_name.pop(name, None) is None:
             raise RegistryError(f"no reader named {name!r} is registered")
+        self._sniff_order.clear()
+
+    def _order_for(self, suffix: str) -> tuple[tuple[Registration, ...], tuple[Registration, ...]]:
+        """Readers claiming ``suffix``, and every sniffing reader in the order asked."""
+        registrations = list(self._by_name.values())
+        by_suffix = tuple(r for r in registrations if suffix and suffix in r.suffixes)
+        others = [r for r in registrations if r not in by_suffix]
+        sniffers = tuple(r for r in (*by_suffix, *others) if r.sniff is not None)
+        return by_suffix, sniffers
 
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
@@ -355,13 +367,15 @@ class ReaderRegistry:
         if head is None:
             head = read_head(source)
         suffix = _suffix_of(source)
-        by_suffix = [r for r in self._by_name.values() if suffix and suffix in r.suffixes]
-        others = [r for r in self._by_name.values() if not (suffix and suffix in r.suffixes)]
+        order = self._sniff_order.get(suffix)
+        if order is None:
+            order = self._sniff_order[suffix] = self._order_for(suffix)
+        by_suffix, sniffers = order
         # Content decides; readers claiming the suffix are asked first, in registration
         # order, and asking stops at the first yes (sniffers can be costly).
         if head:
-            for registration in (*by_suffix, *others):
-                if registration.sniff is not None and _safe_sniff(registration.sniff, head):
+            for registration in sniffers:
+                if _safe_sniff(registration.sniff, head):  # type: ignore[arg-type]
                     return registration.reader
         if by_suffix:
             return by_suffix[0].reader
