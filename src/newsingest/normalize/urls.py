@@ -324,6 +324,36 @@ def _canonical(url: str, base: str | None) -> str:
     return result
 
 
+# Fast path. Most URLs in a stream are already canonical and plain: a lowercase
+# http(s) scheme and host, then a path of characters that _encode leaves alone. Such a
+# URL is its own canonical form ("/" added to an empty path) and skips the caches and
+# the slow paths. The regex fixes the shape: no ";" (of session parameters and of an
+# "&amp;"), "%", "?", "#" or whitespace; no uppercase, port or userinfo in the host,
+# which ends in a letter (no trailing dot, no IPv4 address) and has at most 253
+# characters; the bounds keep the URL, "/" added, within MAX_URL_LENGTH. _simple
+# rejects the rest of what the slow path would check or change.
+_SIMPLE_PATH: Final = _PATH_SAFE.replace(";", "")
+_SIMPLE: Final = re.compile(
+    rf"https?://([a-z0-9_.\-]{{0,252}}[a-z])(/[{_SIMPLE_PATH}]{{0,{MAX_URL_LENGTH - 300}}})?"
+)
+
+
+def _simple(url: str) -> re.Match[str] | None:
+    """The :data:`_SIMPLE` match of ``url`` if the slow path would return it as it is."""
+    match = _SIMPLE.fullmatch(url)
+    if (
+        match is None
+        or "/." in url  # a dot segment, or a host starting with "."
+        or ".." in url  # an empty host label
+        or "xn--" in url  # punycode, which idna validates
+    ):
+        return None
+    host = match[1]
+    if len(host) > 63 and max(map(len, host.split("."))) > 63:
+        return None
+    return match
+
+
 def canonical_url(url: str, base: str | None = None) -> str:
     """Return the one spelling of ``url`` that fetches the same page.
 
@@ -341,6 +371,11 @@ def canonical_url(url: str, base: str | None = None) -> str:
         raise TypeError(f"url must be a str, not {type(url).__name__}")
     if base is not None and not isinstance(base, str):
         raise TypeError(f"base must be a str or None, not {type(base).__name__}")
+    simple = _simple(url)
+    if simple is not None:
+        # match[0], not url: an exact str even for a str subclass such as lxml's
+        # strings, which keep their whole document alive.
+        return simple[0] if simple[2] else f"{simple[0]}/"
     return _canonical(url, base)
 
 
@@ -422,6 +457,20 @@ def canonical_url_key(canonical: str) -> str:
     passes the result here and skips the second pass. Anything else must go
     through ``url_key``.
     """
+    # _key validates nothing, so the shape is enough here: _simple's checks only
+    # matter to canonical_url.
+    simple = _SIMPLE.fullmatch(canonical) if isinstance(canonical, str) else None
+    if simple is not None:
+        host, path = simple.groups("")
+        # unwrap_amp only unwraps "cdn.ampproject.org" and Google hosts: they go the slow
+        # way (a host it learns to unwrap must be added here).
+        if "google" not in host and "ampproject" not in host:
+            # What _key does to a URL without query, fragment, port, trailing dot or ";".
+            while host.startswith("www.") and "." in host[4:]:
+                host = host[4:]
+            if len(path) > 1 and path.endswith("/"):
+                path = path.rstrip("/") or "/"
+            return f"{URL_KEY_VERSION}:https://{host}{path}"
     return _key(canonical, TRACKING_PARAMS, TRACKING_PREFIXES)
 
 
