@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import json
+import mmap
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -19,6 +20,7 @@ from functools import lru_cache
 from typing import IO, Any, Literal
 
 import attrs
+import orjson
 
 from newsingest.dedup import Deduplicator, Duplicate, SeenStore, open_store
 from newsingest.dedup.keys import content_key, content_key_of_lines
@@ -178,20 +180,18 @@ class _Out:
     @property
     def article(self) -> Article:
         if self._article is None:
-            if self._record is not None:
-                self._article = _record_article(self._record)
-            else:
-                assert self._line is not None
-                self._article = Article.from_dict(json.loads(self._line))
+            self._article = _record_article(self.record)
         return self._article
 
     @property
     def record(self) -> dict[str, Any]:
-        if self._record is not None:
-            return self._record
-        if self._article is None and self._line is not None:
-            return json.loads(self._line)  # type: ignore[no-any-return]
-        return self.article.to_dict()
+        if self._record is None:
+            if self._article is not None:
+                self._record = self._article.to_dict()
+            else:
+                assert self._line is not None
+                self._record = _loads(self._line)
+        return self._record
 
     @property
     def line(self) -> str:
@@ -760,28 +760,62 @@ def _from_stub(stub: tuple[Any, ...]) -> Article:
     return unchecked_article(values)
 
 
-# Worker processes get the stage once, at start-up.
+# Worker processes get the stage (and the shared arena) once, at start-up.
 _WORKER_STAGE: _Stage | None = None
-
-
-def _init_worker(stage: _Stage) -> None:
-    global _WORKER_STAGE
-    _WORKER_STAGE = stage
-
-
-def _work(chunk: list[SourceLike]) -> list[_Result]:
-    """Run the stage over a chunk of files in a worker; one compact result per chunk."""
-    stage = _WORKER_STAGE
-    assert stage is not None
-    results: list[_Result] = []
-    for source in chunk:
-        results.append(("s",))
-        results.extend(stage.one(source, serialise=True))
-    return results
-
+_WORKER_ARENA: mmap.mmap | None = None
 
 #: Files per task sent to a worker: coarse tasks keep inter-process traffic low.
 CHUNK_FILES = 64
+#: Bytes of the shared arena a task may fill with its JSON lines; a task that
+#: produces more sends the rest through the result pipe instead.
+SLOT_BYTES = 4 << 20
+
+
+def _init_worker(stage: _Stage, arena: mmap.mmap | None) -> None:
+    global _WORKER_STAGE, _WORKER_ARENA
+    _WORKER_STAGE = stage
+    _WORKER_ARENA = arena
+
+
+def _work(chunk: list[SourceLike], slot: int | None) -> list[_Result]:
+    """Run the stage over a chunk of files in a worker; one compact result per chunk.
+
+    Records are serialised here. Their JSON lines go into the chunk's slot of the
+    shared arena, and the result holds only where each line lies: moving ~4 KB per
+    record through the result pipe (pickle, pipe, unpickle) cost the parent more
+    than deduplicating it. What does not fit the slot travels in the result itself.
+    """
+    stage = _WORKER_STAGE
+    assert stage is not None
+    arena = _WORKER_ARENA if slot is not None else None
+    base = 0 if slot is None else slot * SLOT_BYTES
+    offset = base
+    limit = base + SLOT_BYTES
+    results: list[_Result] = []
+    for source in chunk:
+        for result in stage.one(source, serialise=True):
+            kind = result[0]
+            if arena is not None and kind in _SERIALISED:
+                line = result[2]
+                data = line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line
+                end = offset + len(data)
+                if end <= limit:
+                    arena[offset:end] = data
+                    results.append((_SERIALISED[kind], offset, end, *result[3:]))
+                    offset = end
+                    continue
+            results.append(result)
+    return results
+
+
+def _from_arena(result: _Result, view: memoryview) -> _Result:
+    """A worker's record whose line is in the arena, as the stage gives it in-process."""
+    data = view[result[1] : result[2]]
+    try:
+        line = str(data, "utf-8")
+    except UnicodeDecodeError:  # a lone surrogate the json fallback wrote
+        line = str(data, "utf-8", "surrogatepass")
+    return ("r" if result[0] == "R" else "a", None, line, *result[3:])
 
 
 def _parallel(
@@ -791,45 +825,75 @@ def _parallel(
 
     Paths go to the pool in chunks; anything else (URLs, streams, bytes) is read
     here, after the chunks before it, so the order equals a one-process run.
+    With the ``fork`` start method, workers write JSON lines into a shared
+    memory arena of one slot per task in flight; a slot is reused once the
+    chunk's lines have been copied out.
     """
     import multiprocessing  # noqa: PLC0415 - only for workers > 1
 
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    pending: collections.deque[Any] = collections.deque()
+    forking = "fork" in methods
+    context = multiprocessing.get_context("fork" if forking else "spawn")
     window = workers * 3
+    slots = window + 2  # tasks in flight, plus the one being drained
+    # An anonymous shared mapping is inherited by forked workers (never pickled).
+    arena = mmap.mmap(-1, slots * SLOT_BYTES) if forking else None
+    free = collections.deque(range(slots)) if arena is not None else None
+    pending: collections.deque[tuple[Any, int | None, int]] = collections.deque()
+
+    def submit(pool: Any, chunk: list[SourceLike]) -> None:
+        slot = free.popleft() if free is not None else None
+        pending.append((pool.apply_async(_work, (chunk, slot)), slot, len(chunk)))
 
     def drain(limit: int) -> Iterator[_Result]:
         while len(pending) > limit:
-            for result in pending.popleft().get():
-                if result[0] == "s":
-                    report.sources += 1
-                else:
-                    yield result
-
-    with context.Pool(workers, initializer=_init_worker, initargs=(stage,)) as pool:
-        chunk: list[SourceLike] = []
-        inline: list[SourceLike] = []  # consecutive non-file sources, read here
-        for source in sources:
-            if isinstance(source, (str, os.PathLike)) and not is_url(source):
-                if inline:
-                    yield from drain(0)
-                    yield from stage.run(inline, report)
-                    inline = []
-                chunk.append(source)
-                if len(chunk) >= CHUNK_FILES:
-                    pending.append(pool.apply_async(_work, (chunk,)))
-                    chunk = []
-                    yield from drain(window)
+            task, slot, files = pending.popleft()
+            results = task.get()
+            report.sources += files
+            if slot is None or arena is None:
+                yield from results
                 continue
+            with memoryview(arena) as view:
+                lines = [
+                    _from_arena(result, view) if result[0] in _IN_ARENA else result
+                    for result in results
+                ]
+            assert free is not None
+            free.append(slot)  # every line is copied out: the slot may be refilled
+            yield from lines
+
+    try:
+        with context.Pool(workers, initializer=_init_worker, initargs=(stage, arena)) as pool:
+            chunk: list[SourceLike] = []
+            inline: list[SourceLike] = []  # consecutive non-file sources, read here
+            for source in sources:
+                if isinstance(source, (str, os.PathLike)) and not is_url(source):
+                    if inline:
+                        yield from drain(0)
+                        yield from stage.run(inline, report)
+                        inline = []
+                    chunk.append(source)
+                    if len(chunk) >= CHUNK_FILES:
+                        submit(pool, chunk)
+                        chunk = []
+                        yield from drain(window)
+                    continue
+                if chunk:
+                    submit(pool, chunk)
+                    chunk = []
+                inline.append(source)
             if chunk:
-                pending.append(pool.apply_async(_work, (chunk,)))
-                chunk = []
-            inline.append(source)
-        if chunk:
-            pending.append(pool.apply_async(_work, (chunk,)))
-        yield from drain(0)
-        yield from stage.run(inline, report)
+                submit(pool, chunk)
+            yield from drain(0)
+            yield from stage.run(inline, report)
+    finally:
+        if arena is not None:
+            arena.close()
+
+
+# Result kinds whose line a worker moves into the arena, and what they become there.
+_SERIALISED = {"r": "R", "a": "A"}
+_IN_ARENA = frozenset(_SERIALISED.values())
 
 
 def _expanded(
@@ -864,8 +928,18 @@ def _day_values(published: datetime) -> tuple[str, int]:
     return format_utc(published), int(published.timestamp())
 
 
+def _loads(line: str) -> dict[str, Any]:
+    """A JSON line this pipeline wrote, back as its record."""
+    try:
+        return orjson.loads(line)  # type: ignore[no-any-return]
+    except orjson.JSONDecodeError:  # a lone surrogate: only the json module reads it back
+        return json.loads(line)  # type: ignore[no-any-return]
+
+
 def _record_article(record: dict[str, Any]) -> Article:
-    """The Article of a record the pipeline built itself (valid by construction)."""
+    """The Article of a record the pipeline built itself (valid by construction: it
+    came from a reader's Article, or from a seed file's checked fields).
+    """
     values = dict(record)
     del values["schema_version"]
     published = values["published"]

@@ -127,6 +127,9 @@ class Duplicate:
         }
 
 
+_new_tuple = tuple.__new__
+
+
 def _default_clock() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -351,9 +354,12 @@ class Deduplicator:
         identity = keys[0][1] if keys else fallback_identity
         if identity is None:
             return None  # nothing to remember it by: no URL key, empty body
+        # tuple.__new__ builds the NamedTuple without its Python-level constructor.
         store.add(
             [
-                SeenEntry(key, kind, identity, where, now, at if kind == "title" else None)
+                _new_tuple(
+                    SeenEntry, (key, kind, identity, where, now, at if kind == "title" else None)
+                )
                 for kind, key in keys
             ]
         )
