@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import random
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from newsingest import Article, Duplicate, ingest
+from newsingest.readers import ReaderRegistry, default_registry
 from newsingest.readers.textfile import SeedTextReader, dumps
 from newsingest.testing import Response, conditional, serve
 
@@ -363,3 +367,66 @@ def test_failed_feeds_count_the_same_polled_alone_or_together() -> None:
         list(together)
     assert alone.report.read == 0 and alone.report.errors == {"not_a_feed": 1}
     assert together.report.read == 0 and together.report.errors == {"not_a_feed": 2}
+
+
+class _ExplodingReader:
+    """A reader whose behaviour on one file breaks the worker reading it."""
+
+    name = "exploding"
+    suffixes = (".boom",)
+    url_prefixes: tuple[str, ...] = ()
+
+    def __init__(self, how: str) -> None:
+        self.how = how
+
+    def sniff(self, head: bytes) -> bool:
+        return False
+
+    def read(self, source: object) -> Iterator[object]:
+        if self.how == "exit":
+            os._exit(3)  # the worker process dies without a word
+        raise ZeroDivisionError(f"reader bug on {source}")
+
+
+def _registry_with(reader: _ExplodingReader) -> ReaderRegistry:
+    registry = ReaderRegistry()
+    for registration in default_registry():
+        registry.register(
+            registration.reader,
+            suffixes=registration.suffixes,
+            url_prefixes=registration.url_prefixes,
+            sniff=registration.sniff,
+        )
+    registry.register(reader)
+    return registry
+
+
+def test_a_reader_bug_in_a_worker_is_raised_in_the_caller(tmp_path: Path) -> None:
+    corpus(tmp_path, 150)
+    (tmp_path / "003" / "x.boom").write_bytes(b"whatever")
+    run = ingest(
+        tmp_path, workers=2, on_error="skip", registry=_registry_with(_ExplodingReader("raise"))
+    )
+    with pytest.raises(ZeroDivisionError, match=r"reader bug on .*x\.boom"):
+        list(run.json_lines())
+    assert multiprocessing.active_children() == []
+
+
+def test_a_worker_that_dies_is_reported_not_waited_for(tmp_path: Path) -> None:
+    corpus(tmp_path, 150)
+    (tmp_path / "003" / "x.boom").write_bytes(b"whatever")
+    run = ingest(
+        tmp_path, workers=2, on_error="skip", registry=_registry_with(_ExplodingReader("exit"))
+    )
+    with pytest.raises(RuntimeError, match=r"worker process \d+ died \(exit code 3\)"):
+        list(run.json_lines())
+    assert multiprocessing.active_children() == []
+
+
+def test_stopping_early_stops_the_workers(tmp_path: Path) -> None:
+    corpus(tmp_path, 600)
+    run = ingest(tmp_path, workers=2, on_error="skip")
+    first = [next(run) for _ in range(3)]
+    run.close()
+    assert len(first) == 3
+    assert multiprocessing.active_children() == []

@@ -10,6 +10,7 @@ counted, and every duplicate is reported to ``on_duplicate`` and counted.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import mmap
 import os
@@ -818,37 +819,78 @@ def _from_arena(result: _Result, view: memoryview) -> _Result:
     return ("r" if result[0] == "R" else "a", None, line, *result[3:])
 
 
+def _worker_main(conn: Any, stage: _Stage, arena: mmap.mmap | None) -> None:
+    """A worker process: run chunks from ``conn`` in order and send each one's results."""
+    _init_worker(stage, arena)
+    try:
+        while (task := conn.recv()) is not None:
+            chunk, slot = task
+            try:
+                reply: tuple[bool, Any] = (True, _work(chunk, slot))
+            except Exception as error:
+                reply = (False, error)
+            try:
+                conn.send(reply)
+            except Exception as error:
+                conn.send((False, RuntimeError(f"worker failed: {error!r}")))
+    except (EOFError, KeyboardInterrupt):
+        pass  # the parent went away or the user interrupted: just stop
+
+
+#: Largest total path length of one chunk, so the tasks queued for a worker stay
+#: well inside a pipe's buffer and a task can never block on a busy worker.
+CHUNK_PATH_BYTES = 16 << 10
+
+
 def _parallel(
     stage: _Stage, sources: Iterable[SourceLike], report: RunReport, workers: int
 ) -> Iterator[_Result]:
     """Run the stage in ``workers`` processes over local files, in input order.
 
-    Paths go to the pool in chunks; anything else (URLs, streams, bytes) is read
+    Paths go to the workers in chunks, round-robin, and results are read back in
+    the order the chunks were sent; anything else (URLs, streams, bytes) is read
     here, after the chunks before it, so the order equals a one-process run.
-    With the ``fork`` start method, workers write JSON lines into a shared
-    memory arena of one slot per task in flight; a slot is reused once the
-    chunk's lines have been copied out.
+    Each worker has its own pipe and the parent no helper threads: with
+    ``multiprocessing.Pool`` the parent's result and task threads fought its main
+    thread for the GIL and cost more than the deduplication it exists to do.
+    With the ``fork`` start method, workers write JSON lines into a shared memory
+    arena of one slot per chunk in flight; a slot is reused once the chunk's lines
+    have been copied out.
     """
     import multiprocessing  # noqa: PLC0415 - only for workers > 1
 
-    methods = multiprocessing.get_all_start_methods()
-    forking = "fork" in methods
-    context = multiprocessing.get_context("fork" if forking else "spawn")
-    window = workers * 3
-    slots = window + 2  # tasks in flight, plus the one being drained
+    forking = "fork" in multiprocessing.get_all_start_methods()
+    context: Any = multiprocessing.get_context("fork" if forking else "spawn")
+    window = workers * 3  # chunks in flight: enough to keep every worker busy
+    slots = window + 1  # those, plus the one being drained
     # An anonymous shared mapping is inherited by forked workers (never pickled).
     arena = mmap.mmap(-1, slots * SLOT_BYTES) if forking else None
-    free = collections.deque(range(slots)) if arena is not None else None
-    pending: collections.deque[tuple[Any, int | None, int]] = collections.deque()
+    free = collections.deque(range(slots))
+    pending: collections.deque[tuple[int, int | None, int]] = collections.deque()
+    conns: list[Any] = []
+    processes: list[Any] = []
+    sent = 0
 
-    def submit(pool: Any, chunk: list[SourceLike]) -> None:
-        slot = free.popleft() if free is not None else None
-        pending.append((pool.apply_async(_work, (chunk, slot)), slot, len(chunk)))
+    def submit(chunk: list[SourceLike]) -> None:
+        nonlocal sent
+        slot = free.popleft() if arena is not None else None
+        worker = sent % workers
+        sent += 1
+        conns[worker].send((chunk, slot))
+        pending.append((worker, slot, len(chunk)))
 
     def drain(limit: int) -> Iterator[_Result]:
         while len(pending) > limit:
-            task, slot, files = pending.popleft()
-            results = task.get()
+            worker, slot, files = pending.popleft()
+            try:
+                ok, results = conns[worker].recv()
+            except EOFError:
+                raise RuntimeError(
+                    f"ingest worker process {processes[worker].pid} died "
+                    f"(exit code {processes[worker].exitcode})"
+                ) from None
+            if not ok:
+                raise results
             report.sources += files
             if slot is None or arena is None:
                 yield from results
@@ -858,35 +900,58 @@ def _parallel(
                     _from_arena(result, view) if result[0] in _IN_ARENA else result
                     for result in results
                 ]
-            assert free is not None
             free.append(slot)  # every line is copied out: the slot may be refilled
             yield from lines
 
     try:
-        with context.Pool(workers, initializer=_init_worker, initargs=(stage, arena)) as pool:
-            chunk: list[SourceLike] = []
-            inline: list[SourceLike] = []  # consecutive non-file sources, read here
-            for source in sources:
-                if isinstance(source, (str, os.PathLike)) and not is_url(source):
-                    if inline:
-                        yield from drain(0)
-                        yield from stage.run(inline, report)
-                        inline = []
-                    chunk.append(source)
-                    if len(chunk) >= CHUNK_FILES:
-                        submit(pool, chunk)
-                        chunk = []
-                        yield from drain(window)
-                    continue
-                if chunk:
-                    submit(pool, chunk)
+        for _ in range(workers):
+            parent_end, child_end = context.Pipe()
+            process = context.Process(
+                target=_worker_main, args=(child_end, stage, arena), daemon=True
+            )
+            process.start()
+            child_end.close()
+            conns.append(parent_end)
+            processes.append(process)
+        chunk: list[SourceLike] = []
+        chunk_bytes = 0
+        inline: list[SourceLike] = []  # consecutive non-file sources, read here
+        for source in sources:
+            if isinstance(source, (str, os.PathLike)) and not is_url(source):
+                if inline:
+                    yield from drain(0)
+                    yield from stage.run(inline, report)
+                    inline = []
+                chunk.append(source)
+                chunk_bytes += len(os.fspath(source))
+                if len(chunk) >= CHUNK_FILES or chunk_bytes >= CHUNK_PATH_BYTES:
+                    yield from drain(window - 1)
+                    submit(chunk)
                     chunk = []
-                inline.append(source)
+                    chunk_bytes = 0
+                continue
             if chunk:
-                submit(pool, chunk)
-            yield from drain(0)
-            yield from stage.run(inline, report)
+                yield from drain(window - 1)
+                submit(chunk)
+                chunk = []
+                chunk_bytes = 0
+            inline.append(source)
+        if chunk:
+            yield from drain(window - 1)
+            submit(chunk)
+        yield from drain(0)
+        yield from stage.run(inline, report)
     finally:
+        for conn in conns:
+            with contextlib.suppress(OSError):  # that worker is gone already
+                conn.send(None)
+        for process in processes:
+            process.join(timeout=1)
+            if process.is_alive():  # stopped early with work queued: do not wait for it
+                process.terminate()
+                process.join()
+        for conn in conns:
+            conn.close()
         if arena is not None:
             arena.close()
 
