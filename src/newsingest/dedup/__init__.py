@@ -194,6 +194,13 @@ class Deduplicator:
         self._clock = clock or _default_clock
         self._store: SeenStore = MemoryStore() if store is None else store
         self._near: NearIndex | None = None
+        # For check_keys: each key type and where its value is in (url_key, content_key);
+        # None when a key type needs the whole Article (title) or near matching is on.
+        self._exact_slots: tuple[tuple[str, int], ...] | None = (
+            tuple((kind, 0 if kind == "url" else 1) for kind in keys)
+            if near_threshold is None and "title" not in keys
+            else None
+        )
         if near_threshold is not None:
             from newsingest.dedup.near import NearIndex  # noqa: PLC0415 - optional extra
 
@@ -268,13 +275,29 @@ class Deduplicator:
             ValueError: this Deduplicator uses title keys or near-duplicate detection,
                 which need the Article.
         """
-        if self._near is not None or "title" in self.keys:
+        slots = self._exact_slots
+        if slots is None:
             raise ValueError("check_keys handles URL and content keys only; use check()")
-        keys: list[tuple[str, str]] = []
-        for kind in self.keys:
-            key = url_key if kind == "url" else content_key
-            if key is not None:
-                keys.append((kind, key))
+        values = (url_key, content_key)
+        keys: list[tuple[str, str]] = [
+            (kind, values[index])  # type: ignore[misc]
+            for kind, index in slots
+            if values[index] is not None
+        ]
+        if keys:
+            store = self._store
+            if not store.lookup([key for _, key in keys]):  # the common case: a new record
+                clock = self._clock
+                now = int(time.time() if clock is _default_clock else clock().timestamp())
+                self.kept += 1
+                identity = keys[0][1]
+                store.add(
+                    [
+                        _new_tuple(SeenEntry, (key, kind, identity, where, now, None))
+                        for kind, key in keys
+                    ]
+                )
+                return None
         return self._decide(keys, at, where, (), describe=describe, fallback_identity=content_key)
 
     def _check(self, article: Article, keys: list[tuple[str, str]]) -> Duplicate | None:

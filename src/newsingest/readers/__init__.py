@@ -357,13 +357,14 @@ class ReaderRegistry:
         Raises:
             UnsupportedSourceError: no registered reader accepts it.
         """
-        name = source_name(source)
         if is_url(source):
             lowered = str(source).lower()
             for registration in self._by_name.values():
                 if any(lowered.startswith(prefix) for prefix in registration.url_prefixes):
                     return registration.reader
-            raise UnsupportedSourceError("no reader is registered for URLs", source=name)
+            raise UnsupportedSourceError(
+                "no reader is registered for URLs", source=source_name(source)
+            )
         if head is None:
             head = read_head(source)
         suffix = _suffix_of(source)
@@ -375,22 +376,18 @@ class ReaderRegistry:
         # order, and asking stops at the first yes (sniffers can be costly).
         if head:
             for registration in sniffers:
-                if _safe_sniff(registration.sniff, head):  # type: ignore[arg-type]
-                    return registration.reader
+                try:
+                    if registration.sniff(head):  # type: ignore[misc]
+                        return registration.reader
+                except Exception:  # a failing sniffer just says no
+                    continue
         if by_suffix:
             return by_suffix[0].reader
         known = ", ".join(self._by_name) or "none"
         raise UnsupportedSourceError(
             f"no reader recognises this source (suffix {suffix or 'none'!r}; readers: {known})",
-            source=name,
+            source=source_name(source),
         )
-
-
-def _safe_sniff(sniff: Sniffer, head: bytes) -> bool:
-    try:
-        return bool(sniff(head))
-    except Exception:
-        return False
 
 
 def open_binary(source: SourceLike, *, max_bytes: int | None = None) -> tuple[str, bytes]:

@@ -207,7 +207,7 @@ def parse_fields(data: bytes, name: str) -> SeedFields | ParseError:
             _line_of(data, error.start),
             "undecodable",
         )
-    if not text.strip():
+    if not text or text.isspace():  # not text.strip(): that copies the whole text
         return fail("empty file: expected title, date, URL and body", 1, "empty")
     lines = text.split("\n", 3)  # the header, and the body left whole
 
