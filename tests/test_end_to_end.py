@@ -430,3 +430,13 @@ def test_stopping_early_stops_the_workers(tmp_path: Path) -> None:
     run.close()
     assert len(first) == 3
     assert multiprocessing.active_children() == []
+
+
+def test_workers_without_fork_send_lines_through_the_pipe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where only 'spawn' exists (no shared arena), workers=2 still equals one process."""
+    corpus(tmp_path, 200)
+    expected = list(ingest(tmp_path, on_error="skip").json_lines())
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert list(ingest(tmp_path, workers=2, on_error="skip").json_lines()) == expected

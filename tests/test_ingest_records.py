@@ -63,7 +63,8 @@ def run(root: Path, *, objects: bool, **options: Any) -> dict[str, Any]:
         "report": result.report.to_dict(),
         "messages": result.report.messages,
         "rejects": rejects,
-        "duplicates": [duplicate.to_dict() for duplicate in duplicates],
+        # When the kept copy was first seen is a clock reading: two runs may straddle a second.
+        "duplicates": [duplicate.to_dict() | {"kept_first_seen": None} for duplicate in duplicates],
         "warnings": [str(warning) for warning in warnings],
     }
 
