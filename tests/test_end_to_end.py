@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from newsingest import Article, Duplicate, ingest
-from newsingest.readers import ReaderRegistry, default_registry
+from newsingest.readers import default_registry
 from newsingest.readers.textfile import SeedTextReader, dumps
 from newsingest.testing import Response, conditional, serve
 
@@ -388,37 +388,22 @@ class _ExplodingReader:
         raise ZeroDivisionError(f"reader bug on {source}")
 
 
-def _registry_with(reader: _ExplodingReader) -> ReaderRegistry:
-    registry = ReaderRegistry()
-    for registration in default_registry():
-        registry.register(
-            registration.reader,
-            suffixes=registration.suffixes,
-            url_prefixes=registration.url_prefixes,
-            sniff=registration.sniff,
-        )
-    registry.register(reader)
-    return registry
-
-
-def test_a_reader_bug_in_a_worker_is_raised_in_the_caller(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("how", "error", "message"),
+    [
+        ("raise", ZeroDivisionError, r"reader bug on .*x\.boom"),  # raised in the caller
+        ("exit", RuntimeError, r"worker process \d+ died \(exit code 3\)"),  # not waited for
+    ],
+)
+def test_a_worker_s_failure_reaches_the_caller(
+    tmp_path: Path, how: str, error: type[Exception], message: str
+) -> None:
     corpus(tmp_path, 150)
     (tmp_path / "003" / "x.boom").write_bytes(b"whatever")
-    run = ingest(
-        tmp_path, workers=2, on_error="skip", registry=_registry_with(_ExplodingReader("raise"))
-    )
-    with pytest.raises(ZeroDivisionError, match=r"reader bug on .*x\.boom"):
-        list(run.json_lines())
-    assert multiprocessing.active_children() == []
-
-
-def test_a_worker_that_dies_is_reported_not_waited_for(tmp_path: Path) -> None:
-    corpus(tmp_path, 150)
-    (tmp_path / "003" / "x.boom").write_bytes(b"whatever")
-    run = ingest(
-        tmp_path, workers=2, on_error="skip", registry=_registry_with(_ExplodingReader("exit"))
-    )
-    with pytest.raises(RuntimeError, match=r"worker process \d+ died \(exit code 3\)"):
+    registry = default_registry().copy()
+    registry.register(_ExplodingReader(how))
+    run = ingest(tmp_path, workers=2, on_error="skip", registry=registry)
+    with pytest.raises(error, match=message):
         list(run.json_lines())
     assert multiprocessing.active_children() == []
 

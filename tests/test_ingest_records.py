@@ -31,15 +31,11 @@ class ObjectPathSeedReader(SeedTextReader):
 
 def object_path_registry() -> ReaderRegistry:
     """The default registry, in the same order, with the seed reader swapped."""
-    registry = ReaderRegistry()
-    for registration in default_registry():
-        swap = registration.name == "textfile"
-        registry.register(
-            ObjectPathSeedReader() if swap else registration.reader,
-            suffixes=registration.suffixes,
-            url_prefixes=registration.url_prefixes,
-            sniff=registration.sniff,
-        )
+    registry = default_registry().copy()
+    seed = next(registration for registration in registry if registration.name == "textfile")
+    registry.register(
+        ObjectPathSeedReader(), suffixes=seed.suffixes, sniff=seed.sniff, replace=True
+    )
     return registry
 
 

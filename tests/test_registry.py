@@ -175,3 +175,13 @@ def test_cli_uses_an_installed_plugin(plugin_dir: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)
     assert record["source"]["reader"] == "democsv"
+
+
+def test_a_copied_registry_changes_apart_from_its_original() -> None:
+    original = default_registry()
+    copied = original.copy()
+    assert copied.names() == original.names()
+    copied.unregister("urls")
+    assert "urls" in original and "urls" not in copied
+    copied.register(SeedTextReader(), replace=True)
+    assert original.get("textfile") is not copied.get("textfile")

@@ -296,6 +296,16 @@ class ReaderRegistry:
         sniffers = tuple(r for r in (*by_suffix, *others) if r.sniff is not None)
         return by_suffix, sniffers
 
+    def copy(self) -> ReaderRegistry:
+        """A new registry with the same readers, routes and order; each changes alone.
+
+        For a run that needs one reader more (or one replaced) without touching the
+        process-wide :func:`default_registry`.
+        """
+        copied = ReaderRegistry()
+        copied._by_name = dict(self._by_name)  # registrations are frozen: safe to share
+        return copied
+
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
 
