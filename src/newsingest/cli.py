@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=1,
         metavar="N",
-        help="worker processes for reading local files (default 1)",
+        help="processes reading local files, this one included (default 1; use the cores)",
     )
     run.add_argument(
         "-q",

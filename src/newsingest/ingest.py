@@ -321,7 +321,8 @@ def ingest(
             a mapping of options for :func:`newsingest.hydrate.hydrate`.
         concurrency: feeds polled at once when several feed URLs follow each other
             (their items still come out in source order).
-        workers: processes that read, parse and normalise local files; dedup
+        workers: processes that read, parse and normalise local files: this one
+            and ``workers - 1`` worker processes (use the number of cores). Dedup
             stays in this process, so output and order equal ``workers=1``.
         report: a :class:`RunReport` to fill (a new one otherwise).
 
@@ -867,9 +868,11 @@ def _parallel(
 ) -> Iterator[_Result]:
     """Run the stage in ``workers`` processes over local files, in input order.
 
-    Paths go to the workers in chunks, round-robin, and results are read back in
-    the order the chunks were sent; anything else (URLs, streams, bytes) is read
-    here, after the chunks before it, so the order equals a one-process run.
+    ``workers - 1`` worker processes get paths in chunks, round-robin, and results
+    are read back in the order the chunks were sent; this process reads a chunk
+    itself whenever the workers are busy (see ``place``). Anything else (URLs,
+    streams, bytes) is read here, after the chunks before it, so the order equals
+    a one-process run.
     Each worker has its own pipe and the parent no helper threads: with
     ``multiprocessing.Pool`` the parent's result and task threads fought its main
     thread for the GIL and cost more than the deduplication it exists to do.
@@ -881,50 +884,99 @@ def _parallel(
 
     forking = "fork" in multiprocessing.get_all_start_methods()
     context: Any = multiprocessing.get_context("fork" if forking else "spawn")
-    window = workers * 3  # chunks in flight: enough to keep every worker busy
+    helpers = workers - 1  # worker processes; this process reads chunks too (below)
+    window = helpers * 3  # chunks in flight per worker: enough to keep them busy
     slots = window + 1  # those, plus the one being drained
     # An anonymous shared mapping is inherited by forked workers (never pickled).
     arena = mmap.mmap(-1, slots * SLOT_BYTES) if forking else None
     free = collections.deque(range(slots))
-    pending: collections.deque[tuple[int, int | None, int]] = collections.deque()
+    # In chunk order: (worker, slot, files, None) for a chunk sent to a worker, or
+    # (-1, None, files, results) for one this process read itself.
+    pending: collections.deque[tuple[int, int | None, int, list[_Result] | None]] = (
+        collections.deque()
+    )
     conns: list[Any] = []
     processes: list[Any] = []
     sent = 0
+    remote = 0  # chunks at the workers
 
     def submit(chunk: list[SourceLike]) -> None:
-        nonlocal sent
+        nonlocal sent, remote
         slot = free.popleft() if arena is not None else None
-        worker = sent % workers
+        worker = sent % helpers
         sent += 1
-        conns[worker].send((chunk, slot))
-        pending.append((worker, slot, len(chunk)))
+        remote += 1
+        try:
+            conns[worker].send((chunk, slot))
+        except OSError:
+            raise died(worker) from None
+        pending.append((worker, slot, len(chunk), None))
+
+    def died(worker: int) -> RuntimeError:
+        process = processes[worker]
+        process.join(timeout=5)  # reap it, for its exit code
+        return RuntimeError(
+            f"ingest worker process {process.pid} died (exit code {process.exitcode})"
+        )
+
+    def head_ready() -> bool:
+        worker = pending[0][0]
+        try:
+            return worker < 0 or bool(conns[worker].poll())
+        except OSError:
+            return True  # the worker is gone: receiving says so
+
+    def drain_one() -> list[_Result]:
+        nonlocal remote
+        worker, slot, files, local = pending.popleft()
+        report.sources += files
+        if local is not None:
+            return local
+        remote -= 1
+        try:
+            ok, results = conns[worker].recv()
+        except (EOFError, OSError):
+            raise died(worker) from None
+        if not ok:
+            raise results
+        if slot is None or arena is None:
+            return results  # type: ignore[no-any-return]
+        with memoryview(arena) as view:
+            lines = [
+                _from_arena(result, view) if result[0] in _IN_ARENA else result
+                for result in results
+            ]
+        free.append(slot)  # every line is copied out: the slot may be refilled
+        return lines
 
     def drain(limit: int) -> Iterator[_Result]:
         while len(pending) > limit:
-            worker, slot, files = pending.popleft()
-            try:
-                ok, results = conns[worker].recv()
-            except EOFError:
-                raise RuntimeError(
-                    f"ingest worker process {processes[worker].pid} died "
-                    f"(exit code {processes[worker].exitcode})"
-                ) from None
-            if not ok:
-                raise results
-            report.sources += files
-            if slot is None or arena is None:
-                yield from results
-                continue
-            with memoryview(arena) as view:
-                lines = [
-                    _from_arena(result, view) if result[0] in _IN_ARENA else result
-                    for result in results
-                ]
-            free.append(slot)  # every line is copied out: the slot may be refilled
-            yield from lines
+            yield from drain_one()
+
+    def place(chunk: list[SourceLike]) -> Iterator[_Result]:
+        """Send a chunk to the workers, or read it here rather than wait for them.
+
+        The workers get chunks while they have fewer than ``window``; when they are
+        all busy and the oldest chunk is not back, this process reads the chunk
+        itself instead of waiting: with one worker per core but one, the work
+        balances itself between the workers and this process's deduplication.
+        """
+        while True:
+            if remote < window:
+                submit(chunk)
+                break
+            if len(pending) < 2 * window and not head_ready():
+                local: list[_Result] = []
+                for source in chunk:
+                    local.extend(stage.one(source, serialise=False))
+                pending.append((-1, None, len(chunk), local))
+                break
+            yield from drain_one()
+        while pending and head_ready():  # hand on what is done, in order
+            yield from drain_one()
 
     try:
-        for _ in range(workers):
+        for _ in range(helpers):
             parent_end, child_end = context.Pipe()
             process = context.Process(
                 target=_worker_main, args=(child_end, stage, arena), daemon=True
@@ -945,20 +997,17 @@ def _parallel(
                 chunk.append(source)
                 chunk_bytes += len(os.fspath(source))
                 if len(chunk) >= CHUNK_FILES or chunk_bytes >= CHUNK_PATH_BYTES:
-                    yield from drain(window - 1)
-                    submit(chunk)
+                    yield from place(chunk)
                     chunk = []
                     chunk_bytes = 0
                 continue
             if chunk:
-                yield from drain(window - 1)
-                submit(chunk)
+                yield from place(chunk)
                 chunk = []
                 chunk_bytes = 0
             inline.append(source)
         if chunk:
-            yield from drain(window - 1)
-            submit(chunk)
+            yield from place(chunk)
         yield from drain(0)
         yield from stage.run(inline, report)
     finally:
