@@ -214,15 +214,21 @@ def corpus(root: Path, count: int) -> None:
     (root / "zz_bad.txt").write_text("Title\n2022-01-01\nhttps://x.example/\n", encoding="utf-8")
 
 
-def test_two_workers_give_exactly_the_one_process_output(tmp_path: Path) -> None:
-    """workers=2 emits the same records in the same order, with the same report."""
-    corpus(tmp_path, 300)
+@pytest.mark.parametrize("keys", [("url", "content"), ("url", "content", "title")])
+def test_workers_give_exactly_the_one_process_output(tmp_path: Path, keys: tuple[str, ...]) -> None:
+    """workers=2 and 3 emit the same records in the same order, with the same report.
+
+    1,000 files make 16 chunks: more than the workers' queues hold, so this process
+    reads some chunks itself. Title keys take the Article path, the others the record path.
+    """
+    corpus(tmp_path, 1000)
     outputs = []
-    for workers in (1, 2):
+    for workers in (1, 2, 3):
         dups: list[Duplicate] = []
         errors: list[dict[str, object]] = []
         run = ingest(
             tmp_path,
+            keys=keys,
             workers=workers,
             on_error="quarantine",
             quarantine=errors.append,
@@ -237,7 +243,7 @@ def test_two_workers_give_exactly_the_one_process_output(tmp_path: Path) -> None
                 run.report.to_dict(),
             )
         )
-    assert outputs[0] == outputs[1]
+    assert outputs[0] == outputs[1] == outputs[2]
     assert outputs[0][3]["emitted"] > 0 and outputs[0][3]["duplicates"]
 
 
