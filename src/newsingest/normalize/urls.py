@@ -415,16 +415,10 @@ def _key(canonical: str, names: frozenset[str], prefixes: tuple[str, ...]) -> st
         port = port[1:]
     else:
         host, _, port = hostport.partition(":")
-    host = host.removesuffix(".")
-    while host.startswith("www.") and "." in host[4:]:
-        host = host[4:]
+    host = _key_host(host)
     if port and port != "443":
         host = f"{host}:{port}"
-    if ";" in path:
-        path = _SESSION_PARAM.sub("", path)
-    if len(path) > 1 and path.endswith("/"):
-        path = path.rstrip("/") or "/"
-    key = f"{URL_KEY_VERSION}:https://{host}{path}"
+    key = f"{URL_KEY_VERSION}:https://{host}{_key_path(path)}"
     if query:
         kept = [
             part.replace("+", "%20")
@@ -437,6 +431,23 @@ def _key(canonical: str, names: frozenset[str], prefixes: tuple[str, ...]) -> st
     if fragment is not None:
         key = f"{key}#{fragment}"
     return key
+
+
+def _key_host(host: str) -> str:
+    """The key's host: no trailing dot, no leading ``www.`` (while a domain is left)."""
+    host = host.removesuffix(".")
+    while host.startswith("www.") and "." in host[4:]:
+        host = host[4:]
+    return host
+
+
+def _key_path(path: str) -> str:
+    """The key's path: no session parameters, no trailing slash (but the root's)."""
+    if ";" in path:
+        path = _SESSION_PARAM.sub("", path)
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    return path
 
 
 @lru_cache(maxsize=64)
@@ -457,20 +468,14 @@ def canonical_url_key(canonical: str) -> str:
     passes the result here and skips the second pass. Anything else must go
     through ``url_key``.
     """
-    # _key validates nothing, so the shape is enough here: _simple's checks only
-    # matter to canonical_url.
+    # A plain URL (no port, query or fragment) skips the cache: _key's own host and path
+    # steps, once unwrap_amp has said it is no AMP wrapper. _key validates nothing, so
+    # the shape is enough here (_simple's checks only matter to canonical_url).
     simple = _SIMPLE.fullmatch(canonical) if isinstance(canonical, str) else None
     if simple is not None:
         host, path = simple.groups("")
-        # unwrap_amp only unwraps "cdn.ampproject.org" and Google hosts: they go the slow
-        # way (a host it learns to unwrap must be added here).
-        if "google" not in host and "ampproject" not in host:
-            # What _key does to a URL without query, fragment, port, trailing dot or ";".
-            while host.startswith("www.") and "." in host[4:]:
-                host = host[4:]
-            if len(path) > 1 and path.endswith("/"):
-                path = path.rstrip("/") or "/"
-            return f"{URL_KEY_VERSION}:https://{host}{path}"
+        if unwrap_amp(host, path, "") is None:
+            return f"{URL_KEY_VERSION}:https://{_key_host(host)}{_key_path(path)}"
     return _key(canonical, TRACKING_PARAMS, TRACKING_PREFIXES)
 
 
