@@ -284,21 +284,14 @@ class Deduplicator:
             for kind, index in slots
             if values[index] is not None
         ]
-        if keys:
-            store = self._store
-            if not store.lookup([key for _, key in keys]):  # the common case: a new record
-                clock = self._clock
-                now = int(time.time() if clock is _default_clock else clock().timestamp())
-                self.kept += 1
-                identity = keys[0][1]
-                store.add(
-                    [
-                        _new_tuple(SeenEntry, (key, kind, identity, where, now, None))
-                        for kind, key in keys
-                    ]
-                )
-                return None
-        return self._decide(keys, at, where, (), describe=describe, fallback_identity=content_key)
+        found = self._store.lookup([key for _, key in keys]) if keys else {}
+        if keys and not found:  # the common case, kept without the general rule's steps
+            self.kept += 1
+            self._stage(keys, keys[0][1], where, self._now(), at)
+            return None
+        return self._decide(
+            keys, at, where, (), describe=describe, fallback_identity=content_key, found=found
+        )
 
     def _check(self, article: Article, keys: list[tuple[str, str]]) -> Duplicate | None:
         published = article.published
@@ -320,14 +313,18 @@ class Deduplicator:
         *,
         describe: Callable[[], Article],
         fallback_identity: str | None,
+        found: dict[str, SeenEntry] | None = None,
     ) -> Duplicate | None:
-        """The survivor rule: report a duplicate, or keep the record and stage its keys."""
-        clock = self._clock
-        now = int(time.time() if clock is _default_clock else clock().timestamp())
+        """The survivor rule: report a duplicate, or keep the record and stage its keys.
+
+        ``found``: the store's entries for ``keys``, when the caller looked them up.
+        """
+        now = self._now()
         if at is None:
             at = now
         store = self._store
-        found = store.lookup([key for _, key in keys]) if keys else {}
+        if found is None:
+            found = store.lookup([key for _, key in keys]) if keys else {}
         matched: list[tuple[str, str, SeenEntry]] = []
         if found:
             for kind, key in keys:
@@ -377,8 +374,22 @@ class Deduplicator:
         identity = keys[0][1] if keys else fallback_identity
         if identity is None:
             return None  # nothing to remember it by: no URL key, empty body
+        self._stage(keys, identity, where, now, at)
+        if near is not None and sketch is not None and near.add(identity, sketch, where, now):
+            store.add_signatures([NearSignature(identity, near.version, sketch.data, where, now)])
+        return None
+
+    def _now(self) -> int:
+        """The clock in unix seconds (the default clock without building a datetime)."""
+        clock = self._clock
+        return int(time.time() if clock is _default_clock else clock().timestamp())
+
+    def _stage(
+        self, keys: list[tuple[str, str]], identity: str, where: str, now: int, at: int | None
+    ) -> None:
+        """Stage a kept article's keys; title keys remember its time for their window."""
         # tuple.__new__ builds the NamedTuple without its Python-level constructor.
-        store.add(
+        self._store.add(
             [
                 _new_tuple(
                     SeenEntry, (key, kind, identity, where, now, at if kind == "title" else None)
@@ -386,9 +397,6 @@ class Deduplicator:
                 for kind, key in keys
             ]
         )
-        if near is not None and sketch is not None and near.add(identity, sketch, where, now):
-            store.add_signatures([NearSignature(identity, near.version, sketch.data, where, now)])
-        return None
 
     def _remember_copy(
         self,
