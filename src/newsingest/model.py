@@ -337,6 +337,26 @@ def unchecked_article(values: Mapping[str, Any]) -> Article:
     return article
 
 
+def unchecked_from_dict(record: Mapping[str, Any]) -> Article:
+    """:meth:`Article.from_dict` for a record this library built (internal use).
+
+    Skips the constructor's validation, under the contract of
+    :func:`unchecked_article`: the record came from :meth:`Article.to_dict` (possibly
+    through JSON) or from values checked as strictly.
+    """
+    values = dict(record)
+    del values["schema_version"]
+    published = values["published"]
+    if published is not None:
+        values["published"] = _parse_utc(published)
+    values["body"] = tuple(values["body"])
+    values["authors"] = tuple(values["authors"])
+    values["tags"] = tuple(values["tags"])
+    values["extra"] = FrozenMap(values["extra"])
+    values["source"] = Provenance(**values["source"])
+    return unchecked_article(values)
+
+
 def unchecked_evolve(article: Article, changes: Mapping[str, Any]) -> Article:
     """``attrs.evolve`` for values the caller computed itself, without re-validation.
 
