@@ -53,6 +53,7 @@ from newsingest.readers import (
     default_registry,
     expand_sources,
     is_url,
+    read_file,
 )
 from newsingest.readers.textfile import SeedTextReader, empty_body_warning, parse_fields
 from newsingest.sinks import JsonlWriter, dumps_line, quarantine_record
@@ -706,10 +707,7 @@ READ_ONCE_BYTES = 1 << 20
 
 
 def _read_small_file(source: SourceLike) -> bytes | None:
-    """The whole content of a small regular file given by path; ``None`` otherwise.
-
-    Plain ``os.open``/``os.read``: for a 4 KB file the buffered file object costs
-    more than the read itself.
+    """The whole content of a small file given by path; ``None`` otherwise.
 
     Raises:
         SourceNotFoundError: the path does not exist.
@@ -717,31 +715,11 @@ def _read_small_file(source: SourceLike) -> bytes | None:
     if not isinstance(source, (str, os.PathLike)) or is_url(source):
         return None
     try:
-        fd = os.open(source, _OPEN_FLAGS)
+        return read_file(source, READ_ONCE_BYTES)
     except FileNotFoundError:
         raise SourceNotFoundError("no such file", source=os.fspath(source)) from None
     except OSError:
         return None  # a directory, no permission…: let the reader say what it makes of it
-    try:
-        parts = []
-        size = 0
-        # Until an empty read: a short read is not the end for a pipe (``/dev/stdin``).
-        while size <= READ_ONCE_BYTES:
-            part = os.read(fd, READ_ONCE_BYTES + 1 - size)
-            if not part:
-                break
-            parts.append(part)
-            size += len(part)
-    except OSError:
-        return None  # e.g. a directory opened read-only: the reader reports it
-    finally:
-        os.close(fd)
-    if size > READ_ONCE_BYTES:
-        return None
-    return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def _stub(article: Article, with_body: bool) -> tuple[Any, ...]:

@@ -49,6 +49,7 @@ __all__ = [
     "expand_sources",
     "is_url",
     "open_binary",
+    "read_file",
     "read_or_reject",
     "source_name",
 ]
@@ -416,20 +417,51 @@ def open_binary(source: SourceLike, *, max_bytes: int | None = None) -> tuple[st
         data = bytes(source)
     elif isinstance(source, (str, os.PathLike)):
         try:
-            with open(source, "rb") as handle:  # noqa: PTH123 - hot path, no Path object
-                if max_bytes is not None and os.fstat(handle.fileno()).st_size > max_bytes:
-                    raise _too_large(name, max_bytes)
-                data = handle.read()
+            read = read_file(source, max_bytes)
         except FileNotFoundError:
             raise SourceNotFoundError("no such file", source=name) from None
         except IsADirectoryError:
             raise SourceNotFoundError("is a directory, not a file", source=name) from None
+        if read is None:
+            raise _too_large(name, max_bytes)  # type: ignore[arg-type]
+        data = read
     else:
         chunk = source.read() if max_bytes is None else source.read(max_bytes + 1)
         data = chunk.encode("utf-8", "surrogatepass") if isinstance(chunk, str) else bytes(chunk)
     if max_bytes is not None and len(data) > max_bytes:
         raise _too_large(name, max_bytes)
     return name, data
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_file(path: str | os.PathLike[str], limit: int | None = None) -> bytes | None:
+    """The whole content of the file at ``path``; ``None`` when it is over ``limit`` bytes.
+
+    Plain ``os.open``/``os.read``: for a 4 KB article the buffered file object costs
+    more than the read itself. Reads until an empty read, since a short read is not
+    the end of a pipe (``/dev/stdin``), and never more than ``limit + 1`` bytes.
+
+    Raises:
+        OSError: as ``os.open`` and ``os.read`` raise it (``FileNotFoundError``,
+            ``IsADirectoryError``…).
+    """
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        parts = []
+        size = 0
+        while limit is None or size <= limit:
+            part = os.read(fd, 1 << 20 if limit is None else limit + 1 - size)
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+    finally:
+        os.close(fd)
+    if limit is not None and size > limit:
+        return None
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _too_large(name: str, limit: int) -> ParseError:
