@@ -51,6 +51,7 @@ __all__ = [
     "open_binary",
     "read_file",
     "read_or_reject",
+    "read_whole",
     "source_name",
 ]
 
@@ -484,6 +485,22 @@ def read_or_reject(source: SourceLike) -> tuple[str, bytes] | ParseError:
             source=source_name(source),
             reason="unreadable",
         )
+
+
+def read_whole(
+    read_data: Callable[[bytes, str], Iterable[ReaderItem]], source: SourceLike
+) -> Iterator[ReaderItem]:
+    """Read ``source`` whole and parse it with ``read_data(data, name)``.
+
+    The ``read`` of a reader that parses bytes in memory: a source that cannot be
+    read is yielded as its ParseError (see :func:`read_or_reject`).
+    """
+    loaded = read_or_reject(source)
+    if isinstance(loaded, ParseError):
+        yield loaded
+        return
+    name, data = loaded
+    yield from read_data(data, name)
 
 
 _default: ReaderRegistry | None = None

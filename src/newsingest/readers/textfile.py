@@ -40,7 +40,7 @@ from newsingest.readers import (
     SourceLike,
     expand_sources,
     is_url,
-    read_or_reject,
+    read_whole,
 )
 
 __all__ = [
@@ -115,17 +115,9 @@ class SeedTextReader:
             text = os.fspath(source)
             if os.path.isdir(text) or any(char in text for char in "*?["):  # noqa: PTH112
                 for path in expand_sources(source):
-                    yield from self._read_one(path)
+                    yield from read_whole(self.read_data, path)
                 return
-        yield from self._read_one(source)
-
-    def _read_one(self, source: SourceLike) -> Iterator[ReaderItem]:
-        loaded = read_or_reject(source)
-        if isinstance(loaded, ParseError):
-            yield loaded
-            return
-        name, data = loaded
-        yield from self.read_data(data, name)
+        yield from read_whole(self.read_data, source)
 
     def read_data(self, data: bytes, name: str) -> Iterator[ReaderItem]:
         """Parse one file's bytes already in memory (``name`` is its path, for provenance)."""

@@ -47,7 +47,7 @@ from newsingest.readers import (
     ReaderItem,
     ReaderRegistry,
     SourceLike,
-    read_or_reject,
+    read_whole,
 )
 
 __all__ = ["MAX_LINE_BYTES", "UrlListReader", "is_list_url", "register"]
@@ -134,12 +134,7 @@ class UrlListReader:
 
     def read(self, source: SourceLike) -> Iterator[ReaderItem]:
         """Yield one stub Article per usable URL and one ParseError per unusable line."""
-        loaded = read_or_reject(source)
-        if isinstance(loaded, ParseError):
-            yield loaded
-            return
-        name, data = loaded
-        yield from self.read_data(data, name)
+        yield from read_whole(self.read_data, source)
 
     def read_data(self, data: bytes, name: str) -> Iterator[ReaderItem]:
         """Read a list already in memory (``name`` is its path, for errors and provenance)."""
