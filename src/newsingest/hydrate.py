@@ -51,7 +51,7 @@ from newsingest.exceptions import (
     ParseError,
 )
 from newsingest.fetch import DEFAULT_MAX_BYTES, Fetcher, FetchResult
-from newsingest.model import Article
+from newsingest.model import Article, Provenance
 from newsingest.normalize.dates import parse_date
 from newsingest.normalize.urls import canonical_url, canonical_url_key
 
@@ -413,6 +413,13 @@ def _fail(article: Article, message: str, reason: str, **details: Any) -> Hydrat
     )
 
 
+def _warning(source: Provenance, message: str, reason: str) -> NewsIngestWarning:
+    """A warning about the list entry an article came from."""
+    return NewsIngestWarning(
+        message, source=source.location, line=source.line, item=source.item, reason=reason
+    )
+
+
 def _is_html(result: FetchResult) -> bool:
     start = result.content[:512].lstrip().lower()
     if start.startswith(codecs.BOM_UTF8):
@@ -477,13 +484,11 @@ def _build(
         try:
             canonical = canonical_url(page.declared_canonical)
         except InvalidURLError as error:
-            yield NewsIngestWarning(
+            yield _warning(
+                source,
                 f"declared canonical URL {page.declared_canonical!r} is unusable "
                 f"({error.reason}); using the fetched URL",
-                source=source.location,
-                line=source.line,
-                item=source.item,
-                reason="invalid_canonical",
+                "invalid_canonical",
             )
 
     changes: dict[str, Any] = {
@@ -499,13 +504,11 @@ def _build(
         try:
             parsed = parse_date(page.published_raw)
         except InvalidDateError as error:
-            yield NewsIngestWarning(
+            yield _warning(
+                source,
                 f"publication date {page.published_raw!r} on {result.final_url} is unusable "
                 f"({error.reason}); the article keeps no date",
-                source=source.location,
-                line=source.line,
-                item=source.item,
-                reason="invalid_date",
+                "invalid_date",
             )
             changes["published_raw"] = page.published_raw
         else:
