@@ -421,7 +421,7 @@ def ingest(
                     result[4],
                     at=result[5],
                     where=result[6],
-                    describe=lambda: out.article,
+                    describe=out.get_article,
                 )
                 if duplicate is not None:
                     duplicate_found(duplicate)
@@ -469,27 +469,10 @@ def ingest(
                 if workers == 1
                 else _parallel(stage, _expanded(sources, reject), run_report, workers)
             )
-            check_keys = deduplicator.check_keys if deduplicator is not None else None
             for result in results:
-                if result[0] == "r" and check_keys is not None:  # handle(), inlined: per record
-                    run_report.read += 1
-                    out = _Out(None, result[2], result[1])
-                    duplicate = check_keys(
-                        result[3],
-                        result[4],
-                        at=result[5],
-                        where=result[6],
-                        describe=out.get_article,
-                    )
-                    if duplicate is not None:
-                        duplicate_found(duplicate)
-                        continue
-                    run_report.emitted += 1
-                else:
-                    handled = handle(result)
-                    if handled is None:
-                        continue
-                    out = handled
+                out = handle(result)
+                if out is None:
+                    continue
                 yield out
                 kept_since_commit += 1
                 if kept_since_commit >= commit_every:
