@@ -435,6 +435,10 @@ def open_binary(source: SourceLike, *, max_bytes: int | None = None) -> tuple[st
 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+#: The first read's size. Each read allocates its whole size up front: 1 MiB for a
+#: 4 KB article costs more than opening and reading it (glibc serves it by mmap).
+#: Later reads double, so a large file still takes few reads.
+FIRST_READ_BYTES = 64 << 10
 
 
 def read_file(path: str | os.PathLike[str], limit: int | None = None) -> bytes | None:
@@ -452,12 +456,14 @@ def read_file(path: str | os.PathLike[str], limit: int | None = None) -> bytes |
     try:
         parts = []
         size = 0
+        want = FIRST_READ_BYTES
         while limit is None or size <= limit:
-            part = os.read(fd, 1 << 20 if limit is None else limit + 1 - size)
+            part = os.read(fd, want if limit is None else min(want, limit + 1 - size))
             if not part:
                 break
             parts.append(part)
             size += len(part)
+            want = min(want * 2, 16 << 20)
     finally:
         os.close(fd)
     if limit is not None and size > limit:
