@@ -22,6 +22,7 @@ from newsingest.normalize.urls import (
     TRACKING_PARAMS,
     TRACKING_PREFIXES,
     canonical_url,
+    canonical_url_and_key,
     canonical_url_key,
     url_key,
 )
@@ -61,6 +62,12 @@ def _assert_same(url: str, base: str | None = None) -> None:
     assert _outcome(canonical_url_key, url) == _outcome(_slow_key, url), url
     if canonical[0] == "value":
         assert canonical_url_key(canonical[1]) == _slow_key(canonical[1]), url
+    if base is None:  # canonical_url_and_key takes no base: ingest() resolves none
+        both = _outcome(canonical_url_and_key, url)
+        if canonical[0] == "value":
+            assert both == ("value", (canonical[1], _slow_key(canonical[1]))), url
+        else:
+            assert both == canonical, url
 
 
 # --- URLs on both sides of each fast-path condition -----------------------------------
@@ -155,7 +162,8 @@ def _urls(draw: st.DrawFn) -> str:
 @settings(max_examples=400)
 @given(_urls())
 def test_fast_path_agrees_with_slow_path(url: str) -> None:
-    """canonical_url, canonical_url_key and url_key equal the uncached slow path."""
+    """canonical_url, canonical_url_key, canonical_url_and_key and url_key equal the
+    uncached slow path."""
     _assert_same(url)
 
 
@@ -281,6 +289,7 @@ def test_simple_urls_take_the_fast_path(
     assert canonical_url(url) == canonical
     assert canonical_url_key(canonical) == key
     assert url_key(url) == key
+    assert canonical_url_and_key(url) == (canonical, key)
 
 
 @pytest.mark.parametrize(

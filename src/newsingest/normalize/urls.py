@@ -50,6 +50,7 @@ __all__ = [
     "TRACKING_PREFIXES",
     "URL_KEY_VERSION",
     "canonical_url",
+    "canonical_url_and_key",
     "canonical_url_key",
     "url_key",
 ]
@@ -473,10 +474,37 @@ def canonical_url_key(canonical: str) -> str:
     # the shape is enough here (_simple's checks only matter to canonical_url).
     simple = _SIMPLE.fullmatch(canonical) if isinstance(canonical, str) else None
     if simple is not None:
-        host, path = simple.groups("")
-        if unwrap_amp(host, path, "") is None:
-            return f"{URL_KEY_VERSION}:https://{_key_host(host)}{_key_path(path)}"
+        key = _plain_key(*simple.groups(""))
+        if key is not None:
+            return key
     return _key(canonical, TRACKING_PARAMS, TRACKING_PREFIXES)
+
+
+def _plain_key(host: str, path: str) -> str | None:
+    """The default key of a plain canonical URL's host and path; ``None`` for an AMP
+    wrapper, which only the general rule (:func:`_key`) unwraps."""
+    if unwrap_amp(host, path, "") is None:
+        return f"{URL_KEY_VERSION}:https://{_key_host(host)}{_key_path(path)}"
+    return None
+
+
+def canonical_url_and_key(url: str) -> tuple[str, str]:
+    """``(canonical_url(url), url_key(url))``, matching a plain URL's shape only once.
+
+    What ``ingest()`` needs of every article's URL.
+
+    Raises:
+        InvalidURLError: as :func:`canonical_url`.
+        TypeError: when ``url`` is not a str.
+    """
+    simple = _simple(url) if isinstance(url, str) else None
+    if simple is not None:
+        host, path = simple.groups("/")  # a plain URL's canonical path is "/" when empty
+        canonical = simple[0] if simple[2] else f"{simple[0]}/"
+        key = _plain_key(host, path)
+        return canonical, key if key is not None else canonical_url_key(canonical)
+    canonical = canonical_url(url)
+    return canonical, canonical_url_key(canonical)
 
 
 def url_key(url: str, base: str | None = None, *, tracking: Iterable[str] | None = None) -> str:
