@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newsingest import Article, Provenance, RegistryError, UnsupportedSourceError
 from newsingest.ingest import ingest
@@ -185,3 +187,11 @@ def test_a_copied_registry_changes_apart_from_its_original() -> None:
     assert "urls" in original and "urls" not in copied
     copied.register(SeedTextReader(), replace=True)
     assert original.get("textfile") is not copied.get("textfile")
+
+
+@given(st.text(alphabet="ab.T/\\", max_size=12))
+def test_suffix_routing_reads_the_suffix_as_splitext_does(path: str) -> None:
+    """The registry's own suffix reading agrees with os.path.splitext on any path."""
+    from newsingest.readers import _suffix_of
+
+    assert _suffix_of(path) == os.path.splitext(path)[1].lower()  # noqa: PTH122

@@ -219,9 +219,20 @@ def read_head(source: SourceLike, size: int = SNIFF_BYTES) -> bytes:
 
 
 def _suffix_of(source: SourceLike) -> str:
-    if isinstance(source, (str, os.PathLike)):
-        return os.path.splitext(os.fspath(source))[1].lower()  # noqa: PTH122 - hot path
-    return ""
+    """The lowercased suffix of a path's last component, as ``os.path.splitext`` has it
+    (leading dots are not a suffix: ``.txt`` has none), without its Python-level cost."""
+    if not isinstance(source, (str, os.PathLike)):
+        return ""
+    text = os.fspath(source)
+    dot = text.rfind(".")
+    if dot <= 0:
+        return ""
+    start = text.rfind("/")
+    if os.altsep is not None:  # Windows: either separator ends a folder
+        start = max(start, text.rfind("\\"))
+    if dot <= start + 1 or text[start + 1 : dot].strip(".") == "":
+        return ""
+    return text[dot:].lower()
 
 
 class ReaderRegistry:

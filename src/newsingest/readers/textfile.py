@@ -96,15 +96,17 @@ class SeedTextReader:
 
     def sniff(self, head: bytes) -> bool:
         """True when line 2 is eight digits and line 3 an http(s) URL."""
-        if head.startswith(_BOM):
-            head = head[3:]
-        lines = head.split(b"\n", 3)
-        if len(lines) < 3:
+        start = 3 if head.startswith(_BOM) else 0
+        # Only the three header lines are cut out: splitting would copy the whole head.
+        first = head.find(b"\n", start)
+        second = head.find(b"\n", first + 1) if first != -1 else -1
+        if second == -1:
             return False
-        date = lines[1].strip()
-        url = lines[2].strip().lower()
+        third = head.find(b"\n", second + 1)
+        date = head[first + 1 : second].strip()
+        url = head[second + 1 : third if third != -1 else len(head)].strip()[:8].lower()
         return (
-            bool(lines[0].strip())
+            bool(head[start:first].strip())
             and len(date) == 8
             and date.isdigit()
             and url.startswith((b"http://", b"https://"))
