@@ -17,7 +17,6 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from functools import lru_cache
 from typing import IO, Any, Final, Literal
 
 import attrs
@@ -41,7 +40,7 @@ from newsingest.model import (
     unchecked_evolve,
     unchecked_from_dict,
 )
-from newsingest.normalize.urls import canonical_url, canonical_url_key, url_key
+from newsingest.normalize.urls import canonical_url, canonical_url_and_key, url_key
 from newsingest.readers import (
     SNIFF_BYTES,
     Reader,
@@ -147,10 +146,10 @@ def normalise_article(article: Article) -> Article:
     if article.url is not None:
         canonical = article.canonical_url
         if canonical is None:
-            canonical = canonical_url(article.url)
-            changes["canonical_url"] = canonical
             if article.url_key is None:
-                changes["url_key"] = canonical_url_key(canonical)
+                changes["canonical_url"], changes["url_key"] = canonical_url_and_key(article.url)
+            else:
+                changes["canonical_url"] = canonical_url(article.url)
         elif article.url_key is None:
             changes["url_key"] = url_key(canonical)  # given by the caller: not yet checked
     if article.content_key is None and article.body:
@@ -603,10 +602,10 @@ class _Stage:
         if isinstance(fields, ParseError):
             return [("e", fields, "textfile", True)]
         title, raw_date, published, url, body, rest, ordinal, file_id = fields
-        published_text, at = _day_values(published)
+        published_text, at = _day_values(raw_date, published)
         results: list[_Result] = [] if body else [("w", empty_body_warning(name))]
         try:
-            canonical = canonical_url(url)
+            canonical, url_key_ = canonical_url_and_key(url)
         except InvalidURLError as error:
             results.append(("e", _url_error(url, name, 1, None, error), "textfile", True))
             return results
@@ -622,7 +621,7 @@ class _Stage:
             "title": title,
             "url": url,
             "canonical_url": canonical,
-            "url_key": canonical_url_key(canonical),
+            "url_key": url_key_,
             "content_key": key,
             "published": published_text,
             "published_raw": raw_date,
@@ -634,9 +633,9 @@ class _Stage:
         }
         where = f"{name}:1"
         if serialise:
-            results.append(("r", None, dumps_line(record), record["url_key"], key, at, where))
+            results.append(("r", None, dumps_line(record), url_key_, key, at, where))
         else:
-            results.append(("r", record, None, record["url_key"], key, at, where))
+            results.append(("r", record, None, url_key_, key, at, where))
         return results
 
     def _emit(self, item: object, reader_name: str | None, *, serialise: bool) -> Iterator[_Result]:
@@ -1016,10 +1015,19 @@ _SEED_RECORD: Final = unchecked_article(
 _SEED_SOURCE: Final = _SEED_RECORD["source"]
 
 
-@lru_cache(maxsize=1 << 16)
-def _day_values(published: datetime) -> tuple[str, int]:
-    """A date's record form and unix seconds (cached: a corpus has few distinct days)."""
-    return format_utc(published), int(published.timestamp())
+#: A seed date's record form and unix seconds, by its raw ``YYYYMMDD`` string: a corpus
+#: has few distinct days, and a str key hashes far cheaper than an aware datetime.
+_DAY_VALUES: dict[str, tuple[str, int]] = {}
+
+
+def _day_values(raw: str, published: datetime) -> tuple[str, int]:
+    """``published`` (the checked date of ``raw``) as its record form and unix seconds."""
+    values = _DAY_VALUES.get(raw)
+    if values is None:
+        if len(_DAY_VALUES) >= 1 << 16:
+            _DAY_VALUES.clear()
+        values = _DAY_VALUES[raw] = (format_utc(published), int(published.timestamp()))
+    return values
 
 
 def _loads(line: str) -> dict[str, Any]:

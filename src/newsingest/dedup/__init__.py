@@ -284,11 +284,22 @@ class Deduplicator:
             for kind, index in slots
             if values[index] is not None
         ]
-        found = self._store.lookup([key for _, key in keys]) if keys else {}
-        if keys and not found:  # the common case, kept without the general rule's steps
-            self.kept += 1
-            self._stage(keys, keys[0][1], where, self._now(), at)
-            return None
+        found: dict[str, SeenEntry] = {}
+        if keys:
+            store = self._store
+            found = store.lookup([key for _, key in keys])
+            if not found:  # the common case, kept without the general rule's steps
+                self.kept += 1
+                # _stage's entries, written out: no title key here, so no time to keep.
+                identity = keys[0][1]
+                now = self._now()
+                store.add(
+                    [
+                        _new_tuple(SeenEntry, (key, kind, identity, where, now, None))
+                        for kind, key in keys
+                    ]
+                )
+                return None
         return self._decide(
             keys, at, where, (), describe=describe, fallback_identity=content_key, found=found
         )

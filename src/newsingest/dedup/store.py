@@ -214,21 +214,14 @@ class MemoryStore:
 
     def lookup(self, keys: Sequence[str]) -> dict[str, SeenEntry]:
         seen = self._seen
-        found: dict[str, SeenEntry] = {}
-        for key in keys:
-            entry = seen.get(key)
-            if entry is not None:
-                found[key] = entry
-        return found
+        return {key: seen[key] for key in keys if key in seen}
 
     def add(self, entries: Iterable[SeenEntry]) -> None:
         seen = self._seen
         for entry in entries:
-            current = seen.get(entry.key)
-            if current is None:
-                seen[entry.key] = entry
-            else:
-                seen[entry.key] = _merge(current, entry)
+            key = entry[0]
+            current = seen.get(key)
+            seen[key] = entry if current is None else _merge(current, entry)
 
     def add_signatures(self, signatures: Iterable[NearSignature]) -> None:
         for signature in signatures:
