@@ -133,6 +133,16 @@ def test_content_key_of_lines_is_content_key_of_the_split_text(text: str) -> Non
     assert content_key_of_lines(text.encode("utf-8")) == content_key(text.split("\n"))
 
 
+@given(
+    st.lists(segment_text.map(lambda text: text.replace("\n", "")), min_size=3, max_size=3),
+    line_bodies,
+)
+def test_content_key_of_lines_skips_a_header(header: list[str], body: list[str]) -> None:
+    """skip=3 keys only what follows three header lines, whatever the header holds."""
+    data = "\n".join([*header, *body]).encode("utf-8")
+    assert content_key_of_lines(data, skip=3) == content_key(body)
+
+
 def test_empty_body_has_no_content_key() -> None:
     """No segments, or only blank or invisible ones, give no content key."""
     assert content_key([]) is None

@@ -186,6 +186,13 @@ class _Out:
             self._article = unchecked_from_dict(self.record)
         return self._article
 
+    def described(self) -> tuple[Provenance, str | None, str]:
+        """Provenance, URL and title: what a duplicate report names, without an Article."""
+        if self._article is not None:
+            return self._article.source, self._article.url, self._article.title
+        record = self.record
+        return Provenance(**record["source"]), record["url"], record["title"]
+
     @property
     def record(self) -> dict[str, Any]:
         if self._record is None:
@@ -420,7 +427,7 @@ def ingest(
                     result[4],
                     at=result[5],
                     where=result[6],
-                    describe=out.get_article,
+                    describe=out.described,
                 )
                 if duplicate is not None:
                     duplicate_found(duplicate)
@@ -601,7 +608,7 @@ class _Stage:
         fields = parse_fields(data, name)
         if isinstance(fields, ParseError):
             return [("e", fields, "textfile", True)]
-        title, raw_date, published, url, body, rest, ordinal, file_id = fields
+        title, raw_date, published, url, body, ordinal, file_id = fields
         published_text, at = _day_values(raw_date, published)
         results: list[_Result] = [] if body else [("w", empty_body_warning(name))]
         try:
@@ -611,8 +618,8 @@ class _Stage:
             return results
         if not body:
             key = None
-        elif rest.isascii():  # the body's key from its raw lines, in a few C-level passes
-            key = content_key_of_lines(rest.encode("ascii"))
+        elif data.isascii():  # the body's key from the raw lines, in a few C-level passes
+            key = content_key_of_lines(data, skip=3)
         else:
             key = content_key(body)
         # Article.to_dict()'s own layout, filled in (the lists and dict are new per record).

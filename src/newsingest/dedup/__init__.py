@@ -129,6 +129,9 @@ class Duplicate:
 
 _new_tuple = tuple.__new__
 
+#: What a :class:`Duplicate` says of the duplicate itself: its provenance, URL and title.
+Described = tuple[Provenance, str | None, str]
+
 
 def _default_clock() -> datetime:
     return datetime.now(timezone.utc)
@@ -256,7 +259,7 @@ class Deduplicator:
         *,
         at: int | None,
         where: str,
-        describe: Callable[[], Article],
+        describe: Callable[[], Described],
     ) -> Duplicate | None:
         """:meth:`check` for a record known by its keys alone, without an Article.
 
@@ -268,8 +271,8 @@ class Deduplicator:
             content_key: the record's content key, or ``None``.
             at: the record's ``published`` in unix seconds, or ``None``.
             where: its ``Provenance.where()``, remembered for the kept record.
-            describe: builds the record's Article; called only for a duplicate, to
-                report it.
+            describe: gives the record's provenance, URL and title (what a
+                :class:`Duplicate` names); called only for a duplicate, to report it.
 
         Raises:
             ValueError: this Deduplicator uses title keys or near-duplicate detection,
@@ -311,7 +314,7 @@ class Deduplicator:
             None if published is None else int(published.timestamp()),
             article.source.where(),
             article.body,
-            describe=lambda: article,
+            describe=lambda: (article.source, article.url, article.title),
             fallback_identity=None if keys else (article.content_key or content_key(article.body)),
         )
 
@@ -322,7 +325,7 @@ class Deduplicator:
         where: str,
         body: Sequence[str],
         *,
-        describe: Callable[[], Article],
+        describe: Callable[[], Described],
         fallback_identity: str | None,
         found: dict[str, SeenEntry] | None = None,
     ) -> Duplicate | None:
@@ -349,11 +352,11 @@ class Deduplicator:
             kind, key, entry = matched[0]
             self._remember_copy(keys, found, entry.kept, entry.source, now)
             self.duplicates[kind] += 1
-            article = describe()
+            source, url, title = describe()
             return Duplicate(
-                source=article.source,
-                url=article.url,
-                title=article.title,
+                source=source,
+                url=url,
+                title=title,
                 key_type=kind,
                 key=key,
                 matched=tuple(kind for kind, _, _ in matched),
@@ -368,11 +371,11 @@ class Deduplicator:
             if match is not None:
                 self._remember_copy(keys, found, match.key, match.source, now)
                 self.duplicates["near"] += 1
-                article = describe()
+                source, url, title = describe()
                 return Duplicate(
-                    source=article.source,
-                    url=article.url,
-                    title=article.title,
+                    source=source,
+                    url=url,
+                    title=title,
                     key_type="near",
                     key=match.key,
                     matched=("near",),

@@ -43,6 +43,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
@@ -131,12 +132,13 @@ def _ascii_key_forms(data: bytes) -> list[bytes]:
 
 def _digest_ascii(forms: list[bytes]) -> str | None:
     forms.sort()  # byte order is code-point order: the same order as sorting the str forms
-    # Empty forms sort first, so their separators lead the payload: strip those instead of
-    # filtering the list.
-    payload = b"\n".join(forms).lstrip(b"\n")
-    if not payload:
+    # Empty forms sort first: hash past their separators instead of filtering the list.
+    payload = b"\n".join(forms)
+    empty = bisect_right(forms, b"")  # how many forms are empty
+    if empty == len(forms):
         return None
-    return f"{CONTENT_KEY_VERSION}:{hashlib.sha256(payload).hexdigest()[:32]}"
+    digest = hashlib.sha256(memoryview(payload)[empty:] if empty else payload)
+    return f"{CONTENT_KEY_VERSION}:{digest.hexdigest()[:32]}"
 
 
 def _digest(forms: Iterable[str]) -> str | None:
@@ -172,20 +174,25 @@ def content_key(body: Iterable[str]) -> str | None:
     return _unicode_key(segments, joined)
 
 
-def content_key_of_lines(data: bytes) -> str | None:
+def content_key_of_lines(data: bytes, skip: int = 0) -> str | None:
     """Return the content key of a body given as UTF-8 bytes, one segment per line.
 
-    Exactly ``content_key(data.decode("utf-8").split("\\n"))``: carriage returns, blank
-    lines and surrounding whitespace do not matter. All-ASCII data is keyed without
-    decoding it.
+    Exactly ``content_key(data.decode("utf-8").split("\\n")[skip:])``: carriage
+    returns, blank lines and surrounding whitespace do not matter. ``skip`` leaves out
+    the first lines (a seed file's header is ``skip=3``). All-ASCII data is keyed
+    without decoding it.
 
     Raises:
         UnicodeDecodeError: when non-ASCII ``data`` is not valid UTF-8.
     """
     if data.isascii():
-        return _digest_ascii(_ascii_key_forms(data))
+        forms = _ascii_key_forms(data)
+        if skip:
+            del forms[:skip]
+        return _digest_ascii(forms)
     text = data.decode("utf-8")
-    return _unicode_key(text.split(_SEPARATOR), text)
+    segments = text.split(_SEPARATOR)[skip:]
+    return _unicode_key(segments, _SEPARATOR.join(segments) if skip else text)
 
 
 def title_scope(article: Article) -> str:

@@ -144,9 +144,10 @@ def empty_body_warning(name: str) -> NewsIngestWarning:
 
 
 #: What :func:`parse_fields` returns for a good file: title, raw date, published
-#: (aware UTC midnight), URL, body segments, the body's raw text (lines 4 on, for
-#: byte-level key computation), and the file name's ordinal and id (or ``None``).
-SeedFields = tuple[str, str, datetime, str, list[str], str, str | None, str | None]
+#: (aware UTC midnight), URL, body segments, and the file name's ordinal and id (or
+#: ``None``). The body is lines 4 on of the file: ``content_key_of_lines(data, skip=3)``
+#: keys it from the raw bytes.
+SeedFields = tuple[str, str, datetime, str, list[str], str | None, str | None]
 
 
 def parse(data: bytes, name: str) -> Article | ParseError:
@@ -154,7 +155,7 @@ def parse(data: bytes, name: str) -> Article | ParseError:
     fields = parse_fields(data, name)
     if isinstance(fields, ParseError):
         return fields
-    title, raw_date, published, url, body, _, ordinal, file_id = fields
+    title, raw_date, published, url, body, ordinal, file_id = fields
     # Every field was checked by parse_fields (str title, http(s) URL, aware UTC date,
     # str segments), so the validated constructor would only repeat that work.
     return unchecked_article(
@@ -172,54 +173,59 @@ def parse(data: bytes, name: str) -> Article | ParseError:
     )
 
 
+def _fail(name: str, message: str, line: int | None, reason: str) -> ParseError:
+    return ParseError(message, source=name, line=line, reason=reason)
+
+
 def parse_fields(data: bytes, name: str) -> SeedFields | ParseError:
     """Parse and check one seed file's bytes into plain values (see :data:`SeedFields`).
 
     The checks and errors of :func:`parse`, without building an Article: the ingest
     pipeline turns these values straight into a record when nobody asks for objects.
     """
-
-    def fail(message: str, line: int | None, reason: str) -> ParseError:
-        return ParseError(message, source=name, line=line, reason=reason)
-
     if len(data) > LIMITS["file_bytes"]:
-        return fail(
+        return _fail(
+            name,
             f"file is {len(data)} bytes, over the {LIMITS['file_bytes']}-byte limit",
             None,
             "too_large",
         )
     nul = data.find(b"\x00")
     if nul != -1:
-        return fail("binary data (NUL byte): not a text file", _line_of(data, nul), "binary")
+        return _fail(name, "binary data (NUL byte): not a text file", _line_of(data, nul), "binary")
     if data.startswith(_BOM):
         data = data[3:]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        return fail(
+        return _fail(
+            name,
             f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})",
             _line_of(data, error.start),
             "undecodable",
         )
     if not text or text.isspace():  # not text.strip(): that copies the whole text
-        return fail("empty file: expected title, date, URL and body", 1, "empty")
-    lines = text.split("\n", 3)  # the header, and the body left whole
+        return _fail(name, "empty file: expected title, date, URL and body", 1, "empty")
+    lines = text.split("\n")  # one split for header and body: no copy of the body between
+    count = len(lines)
 
     title = lines[0].strip()
     if not title:
-        return fail("line 1 must be the title, found a blank line", 1, "missing_title")
+        return _fail(name, "line 1 must be the title, found a blank line", 1, "missing_title")
     if len(title) > LIMITS["title_chars"]:
-        return fail(
+        return _fail(
+            name,
             f"title is {len(title)} characters, over the {LIMITS['title_chars']} limit",
             1,
             "field_too_long",
         )
 
-    raw_date = lines[1].strip() if len(lines) > 1 else ""
+    raw_date = lines[1].strip() if count > 1 else ""
     if not raw_date:
-        return fail("line 2 must be the date as YYYYMMDD, found nothing", 2, "missing_date")
+        return _fail(name, "line 2 must be the date as YYYYMMDD, found nothing", 2, "missing_date")
     if not (len(raw_date) == 8 and raw_date.isascii() and raw_date.isdigit()):
-        return fail(
+        return _fail(
+            name,
             f"line 2 must be the date as YYYYMMDD (8 digits), found {raw_date[:40]!r}",
             2,
             "bad_date",
@@ -227,31 +233,43 @@ def parse_fields(data: bytes, name: str) -> SeedFields | ParseError:
     try:
         published = _day(raw_date)
     except ValueError as error:
-        return fail(f"line 2 date {raw_date!r} is not a calendar date: {error}", 2, "bad_date")
+        return _fail(
+            name, f"line 2 date {raw_date!r} is not a calendar date: {error}", 2, "bad_date"
+        )
 
-    url = lines[2].strip() if len(lines) > 2 else ""
+    url = lines[2].strip() if count > 2 else ""
     if not url:
-        return fail("line 3 must be the article URL, found nothing", 3, "missing_url")
+        return _fail(name, "line 3 must be the article URL, found nothing", 3, "missing_url")
     if len(url) > LIMITS["url_chars"]:
-        return fail(
+        return _fail(
+            name,
             f"URL is {len(url)} characters, over the {LIMITS['url_chars']} limit",
             3,
             "field_too_long",
         )
     if not _URL_RE.match(url):
-        return fail(f"line 3 must be an absolute http(s) URL, found {url[:80]!r}", 3, "bad_url")
+        return _fail(
+            name, f"line 3 must be an absolute http(s) URL, found {url[:80]!r}", 3, "bad_url"
+        )
 
-    rest = lines[3] if len(lines) > 3 else ""
-    body = list(filter(None, map(str.strip, rest.split("\n"))))  # no bytecode per line
+    del lines[:3]  # the body's lines, as read
+    body = list(filter(None, map(str.strip, lines)))  # no bytecode per line
     # Both limits can only be crossed by a long body: the common file skips the scans.
     if len(body) > LIMITS["segments"]:
-        stripped = [line.strip() for line in rest.split("\n")]
+        stripped = [line.strip() for line in lines]
         number = 4 + _index_of_nth_nonempty(stripped, LIMITS["segments"])
-        return fail(f"more than {LIMITS['segments']} body segments", number, "too_many_segments")
-    if len(rest) > LIMITS["segment_chars"] and max(map(len, body)) > LIMITS["segment_chars"]:
-        stripped = [line.strip() for line in rest.split("\n")]
+        return _fail(
+            name, f"more than {LIMITS['segments']} body segments", number, "too_many_segments"
+        )
+    if (
+        len(text) > LIMITS["segment_chars"]
+        and body
+        and max(map(len, body)) > LIMITS["segment_chars"]
+    ):
+        stripped = [line.strip() for line in lines]
         index = next(i for i, seg in enumerate(stripped) if len(seg) > LIMITS["segment_chars"])
-        return fail(
+        return _fail(
+            name,
             f"segment is {len(stripped[index])} characters, over the "
             f"{LIMITS['segment_chars']} limit",
             4 + index,
@@ -262,7 +280,7 @@ def parse_fields(data: bytes, name: str) -> SeedFields | ParseError:
     match = _NAME_RE.match(name[max(name.rfind("/"), name.rfind(os.sep)) + 1 :])
     if match:
         ordinal, file_id = match.group(1), match.group(2)
-    return title, raw_date, published, url, body, rest, ordinal, file_id
+    return title, raw_date, published, url, body, ordinal, file_id
 
 
 def _index_of_nth_nonempty(items: list[str], n: int) -> int:
