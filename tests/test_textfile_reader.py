@@ -207,3 +207,13 @@ def test_segment_limits_name_the_line_that_crossed_them() -> None:
     error = parse(too_many.encode(), "f.txt")
     assert isinstance(error, ParseError)
     assert (error.line, error.reason) == (4 + LIMITS["segments"], "too_many_segments")
+
+
+def test_a_long_blank_body_is_an_empty_body_not_a_crash() -> None:
+    """A body of whitespace longer than a segment may be is read as no segments."""
+    from newsingest.readers.textfile import LIMITS, SeedTextReader
+
+    data = b"T\n20220101\nhttps://a.example/x\n" + b" " * (LIMITS["segment_chars"] + 1) + b"\n"
+    items = list(SeedTextReader().read_data(data, "blank.txt"))
+    assert [type(item) for item in items] == [NewsIngestWarning, Article]
+    assert items[1].body == ()
