@@ -281,27 +281,28 @@ class Deduplicator:
         slots = self._exact_slots
         if slots is None:
             raise ValueError("check_keys handles URL and content keys only; use check()")
+        # Loops rather than comprehensions: this runs once per record, with two keys.
         values = (url_key, content_key)
-        keys: list[tuple[str, str]] = [
-            (kind, values[index])  # type: ignore[misc]
-            for kind, index in slots
-            if values[index] is not None
-        ]
+        keys: list[tuple[str, str]] = []
+        wanted: list[str] = []
+        for kind, index in slots:
+            value = values[index]
+            if value is not None:
+                keys.append((kind, value))
+                wanted.append(value)
         found: dict[str, SeenEntry] = {}
-        if keys:
+        if wanted:
             store = self._store
-            found = store.lookup([key for _, key in keys])
+            found = store.lookup(wanted)
             if not found:  # the common case, kept without the general rule's steps
                 self.kept += 1
                 # _stage's entries, written out: no title key here, so no time to keep.
-                identity = keys[0][1]
+                identity = wanted[0]
                 now = self._now()
-                store.add(
-                    [
-                        _new_tuple(SeenEntry, (key, kind, identity, where, now, None))
-                        for kind, key in keys
-                    ]
-                )
+                entries = []
+                for kind, value in keys:
+                    entries.append(_new_tuple(SeenEntry, (value, kind, identity, where, now, None)))
+                store.add(entries)
                 return None
         return self._decide(
             keys, at, where, (), describe=describe, fallback_identity=content_key, found=found

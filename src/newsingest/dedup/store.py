@@ -214,7 +214,12 @@ class MemoryStore:
 
     def lookup(self, keys: Sequence[str]) -> dict[str, SeenEntry]:
         seen = self._seen
-        return {key: seen[key] for key in keys if key in seen}
+        found: dict[str, SeenEntry] = {}
+        for key in keys:
+            entry = seen.get(key)
+            if entry is not None:
+                found[key] = entry
+        return found
 
     def add(self, entries: Iterable[SeenEntry]) -> None:
         seen = self._seen
