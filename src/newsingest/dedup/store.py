@@ -263,10 +263,14 @@ class SQLiteStore:
 
     Args:
         path: the database file; created (with its directory entry) when missing.
-        cache_mib: page cache size for this connection.
+        cache_mib: page cache size for this connection. It bounds what the store
+            adds to the process's memory: past it, pages come from the operating
+            system's file cache. The default 16 MiB keeps a long ingest's memory flat;
+            a larger cache makes lookups in a store of millions of keys about 15 %
+            faster (``benchmarks/dedup.py``).
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, cache_mib: int = 128) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, cache_mib: int = 16) -> None:
         self.path = Path(path)
         self._db = sqlite3.connect(
             self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
