@@ -196,6 +196,11 @@ class Deduplicator:
         self._window_s = title_window.total_seconds()
         self._clock = clock or _default_clock
         self._store: SeenStore = MemoryStore() if store is None else store
+        # A store may offer claim(): lookup and staging of a new record's keys in one
+        # call (MemoryStore does); others are asked lookup() and then add().
+        self._claim: (
+            Callable[[list[tuple[str, str]], str, str, int], dict[str, SeenEntry]] | None
+        ) = getattr(self._store, "claim", None)
         self._near: NearIndex | None = None
         # For check_keys: each key type and where its value is in (url_key, content_key);
         # None when a key type needs the whole Article (title) or near matching is on.
@@ -284,25 +289,24 @@ class Deduplicator:
         # Loops rather than comprehensions: this runs once per record, with two keys.
         values = (url_key, content_key)
         keys: list[tuple[str, str]] = []
-        wanted: list[str] = []
         for kind, index in slots:
             value = values[index]
             if value is not None:
                 keys.append((kind, value))
-                wanted.append(value)
         found: dict[str, SeenEntry] = {}
-        if wanted:
-            store = self._store
-            found = store.lookup(wanted)
-            if not found:  # the common case, kept without the general rule's steps
+        if keys:
+            # The common case, kept without the general rule's steps: _stage's entries
+            # (no title key here, so no time to keep), staged if no key is known yet.
+            identity = keys[0][1]
+            claim = self._claim
+            if claim is not None:
+                found = claim(keys, identity, where, self._now())
+            else:
+                found = self._store.lookup([key for _, key in keys])
+                if not found:
+                    self._stage(keys, identity, where, self._now(), None)
+            if not found:
                 self.kept += 1
-                # _stage's entries, written out: no title key here, so no time to keep.
-                identity = wanted[0]
-                now = self._now()
-                entries = []
-                for kind, value in keys:
-                    entries.append(_new_tuple(SeenEntry, (value, kind, identity, where, now, None)))
-                store.add(entries)
                 return None
         return self._decide(
             keys, at, where, (), describe=describe, fallback_identity=content_key, found=found

@@ -180,6 +180,9 @@ class SeenStore(Protocol):
         ...  # abstract
 
 
+_new_tuple = tuple.__new__
+
+
 def _now_s() -> int:
     return int(time.time())
 
@@ -197,14 +200,21 @@ def _merge(current: SeenEntry | None, new: SeenEntry) -> SeenEntry:
     return current
 
 
+#: What MemoryStore keeps per key: a SeenEntry's fields as a plain tuple.
+_Row = tuple[str, str, str, str, int, int | None]
+
+
 class MemoryStore:
     """A seen-store held in a dict; it lives and dies with the process.
 
     ``commit()`` has nothing to make durable, so staged entries count as stored at once.
+    Entries are kept as plain tuples and handed out as :class:`SeenEntry`: CPython's
+    garbage collector stops tracking a plain tuple of strings and numbers, but keeps
+    tracking (and re-scanning, run after run of a long ingest) every named tuple.
     """
 
     def __init__(self) -> None:
-        self._seen: dict[str, SeenEntry] = {}
+        self._seen: dict[str, _Row] = {}
         self._near: dict[str, NearSignature] = {}
         self._validators: dict[str, tuple[str | None, str | None]] = {}
         self._lock = threading.Lock()
@@ -216,17 +226,39 @@ class MemoryStore:
         seen = self._seen
         found: dict[str, SeenEntry] = {}
         for key in keys:
-            entry = seen.get(key)
-            if entry is not None:
-                found[key] = entry
+            row = seen.get(key)
+            if row is not None:
+                found[key] = _new_tuple(SeenEntry, row)
+        return found
+
+    def claim(
+        self, keys: Sequence[tuple[str, str]], kept: str, source: str, now: int
+    ) -> dict[str, SeenEntry]:
+        """Stage ``(kind, key)`` pairs as owned by ``kept`` unless one is known already.
+
+        Returns the known entries (nothing staged) or ``{}`` (all staged): a lookup,
+        then an :meth:`add` of new entries, in one pass over the dict. What the
+        :class:`~newsingest.dedup.Deduplicator` does for every kept record; not for
+        title keys, whose entries keep a time.
+        """
+        seen = self._seen
+        found: dict[str, SeenEntry] = {}
+        for _, key in keys:
+            row = seen.get(key)
+            if row is not None:
+                found[key] = _new_tuple(SeenEntry, row)
+        if not found:
+            for kind, key in keys:
+                seen[key] = (key, kind, kept, source, now, None)
         return found
 
     def add(self, entries: Iterable[SeenEntry]) -> None:
         seen = self._seen
         for entry in entries:
             key = entry[0]
-            current = seen.get(key)
-            seen[key] = entry if current is None else _merge(current, entry)
+            row = seen.get(key)
+            merged = entry if row is None else _merge(_new_tuple(SeenEntry, row), entry)
+            seen[key] = tuple(merged)  # type: ignore[assignment]
 
     def add_signatures(self, signatures: Iterable[NearSignature]) -> None:
         for signature in signatures:
