@@ -23,7 +23,7 @@ import attrs
 import orjson
 
 from newsingest.dedup import Deduplicator, Duplicate, SeenStore, open_store
-from newsingest.dedup.keys import content_key, content_key_of_lines
+from newsingest.dedup.keys import ascii_content_key_of_lines, content_key
 from newsingest.exceptions import (
     InvalidURLError,
     NewsIngestError,
@@ -619,7 +619,7 @@ class _Stage:
         if not body:
             key = None
         elif data.isascii():  # the body's key from the raw lines, in a few C-level passes
-            key = content_key_of_lines(data, skip=3)
+            key = ascii_content_key_of_lines(data, skip=3)
         else:
             key = content_key(body)
         # Article.to_dict()'s own layout, filled in (the lists and dict are new per record).

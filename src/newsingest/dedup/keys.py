@@ -60,6 +60,7 @@ __all__ = [
     "DEFAULT_TITLE_WINDOW",
     "KEY_TYPES",
     "TITLE_KEY_VERSION",
+    "ascii_content_key_of_lines",
     "content_key",
     "content_key_of_lines",
     "key_version",
@@ -186,13 +187,18 @@ def content_key_of_lines(data: bytes, skip: int = 0) -> str | None:
         UnicodeDecodeError: when non-ASCII ``data`` is not valid UTF-8.
     """
     if data.isascii():
-        forms = _ascii_key_forms(data)
-        if skip:
-            del forms[:skip]
-        return _digest_ascii(forms)
+        return ascii_content_key_of_lines(data, skip)
     text = data.decode("utf-8")
     segments = text.split(_SEPARATOR)[skip:]
     return _unicode_key(segments, _SEPARATOR.join(segments) if skip else text)
+
+
+def ascii_content_key_of_lines(data: bytes, skip: int = 0) -> str | None:
+    """:func:`content_key_of_lines` of ``data`` the caller knows to be all ASCII."""
+    forms = _ascii_key_forms(data)
+    if skip:
+        del forms[:skip]
+    return _digest_ascii(forms)
 
 
 def title_scope(article: Article) -> str:

@@ -113,9 +113,17 @@ class Registration:
         return self.reader.name
 
 
+_H = frozenset("hH")
+
+
 def is_url(source: object) -> bool:
     """True for an ``http://`` or ``https://`` string."""
-    return isinstance(source, str) and source[:8].lower().startswith(("http://", "https://"))
+    # The first letter turns paths away before the slice and lowercasing.
+    return (
+        isinstance(source, str)
+        and source[:1] in _H
+        and source[:8].lower().startswith(("http://", "https://"))
+    )
 
 
 def source_name(source: object) -> str:
