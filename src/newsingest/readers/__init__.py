@@ -456,7 +456,8 @@ def open_binary(source: SourceLike, *, max_bytes: int | None = None) -> tuple[st
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 #: The first read's size. Each read allocates its whole size up front: 1 MiB for a
 #: 4 KB article costs more than opening and reading it (glibc serves it by mmap).
-#: Later reads double, so a large file still takes few reads.
+#: Reads double after a full read, so a large file still takes few reads; the read
+#: that finds the end of a small file stays at this size.
 FIRST_READ_BYTES = 64 << 10
 
 
@@ -482,7 +483,8 @@ def read_file(path: str | os.PathLike[str], limit: int | None = None) -> bytes |
                 break
             parts.append(part)
             size += len(part)
-            want = min(want * 2, 16 << 20)
+            if len(part) == want:  # a full read: the file may be large, read more at once
+                want = min(want * 2, 16 << 20)
     finally:
         os.close(fd)
     if limit is not None and size > limit:
