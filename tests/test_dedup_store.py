@@ -90,6 +90,56 @@ def test_title_keys_follow_the_newest_kept_article(store: SeenStore) -> None:
     assert (found.kept, found.at) == ("u1:new", 200)
 
 
+def test_memory_store_hands_out_seen_entries(store: SeenStore) -> None:
+    """Whatever a store keeps inside, lookups answer SeenEntry values with their fields."""
+    store.add([entry("u1:a", at=7)])
+    found = store.lookup(["u1:a"])["u1:a"]
+    assert type(found) is SeenEntry
+    assert (found.key, found.kind, found.kept, found.at) == ("u1:a", "url", "u1:a", 7)
+
+
+def test_claim_stages_a_new_records_keys_or_reports_the_known_ones() -> None:
+    """claim() stages every key when none is known, and nothing when one is."""
+    store = MemoryStore()
+    pairs = [("url", "u1:a"), ("content", "c2:b")]
+    assert store.claim(pairs, "u1:a", "in.txt:1", NOW_S) == {}
+    assert store.lookup(["u1:a", "c2:b"]) == {
+        "u1:a": SeenEntry("u1:a", "url", "u1:a", "in.txt:1", NOW_S, None),
+        "c2:b": SeenEntry("c2:b", "content", "u1:a", "in.txt:1", NOW_S, None),
+    }
+    again = [("url", "u1:other"), ("content", "c2:b")]
+    found = store.claim(again, "u1:other", "in.txt:9", NOW_S + 1)
+    assert found == {"c2:b": SeenEntry("c2:b", "content", "u1:a", "in.txt:1", NOW_S, None)}
+    assert store.lookup(["u1:other"]) == {}  # nothing of the duplicate was staged
+
+
+def test_a_store_without_claim_decides_the_same(tmp_path: Path) -> None:
+    """The Deduplicator's lookup-then-add path (SQLite) keeps and reports like claim()."""
+    records = [
+        ("u1:a", "c2:1", "a.txt:1"),
+        ("u1:b", "c2:1", "b.txt:1"),  # same body
+        ("u1:a", "c2:2", "c.txt:1"),  # same URL
+        ("u1:d", "c2:4", "d.txt:1"),
+    ]
+
+    def decide(dedup: Deduplicator) -> list[tuple[str, str] | None]:
+        out: list[tuple[str, str] | None] = []
+        for url, content, where in records:
+            duplicate = dedup.check_keys(
+                url,
+                content,
+                at=None,
+                where=where,
+                describe=lambda where=where: (Provenance(reader="t", location=where), None, ""),
+            )
+            out.append(None if duplicate is None else (duplicate.key_type, duplicate.kept_source))
+        return out
+
+    with_claim = decide(Deduplicator(store=MemoryStore()))
+    without = decide(Deduplicator(store=SQLiteStore(tmp_path / "s.db")))
+    assert with_claim == without == [None, ("content", "a.txt:1"), ("url", "a.txt:1"), None]
+
+
 def test_many_keys_are_looked_up_in_chunks(store: SeenStore) -> None:
     """Lookups of more keys than one SQL statement takes still find every one."""
     keys = [f"c1:{i:032x}" for i in range(2_345)]
