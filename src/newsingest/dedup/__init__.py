@@ -432,7 +432,7 @@ class Deduplicator:
         window stays anchored on articles that were actually kept.
         """
         extra = [
-            SeenEntry(key, kind, kept, source, now)
+            _new_tuple(SeenEntry, (key, kind, kept, source, now, None))
             for kind, key in keys
             if kind != "title" and key not in found
         ]

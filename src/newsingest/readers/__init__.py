@@ -20,6 +20,7 @@ import io
 import os
 from collections.abc import Callable, Iterable, Iterator
 from importlib import metadata
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeAlias, runtime_checkable
 
@@ -181,6 +182,9 @@ def expand_sources(
             raise SourceNotFoundError("no such file or directory", source=str(path))
 
 
+_ENTRY_NAME = attrgetter("name")  # a C-level sort key: the walk sorts every entry
+
+
 def _walk(root: Path) -> Iterator[str]:
     """Every regular file below root in sorted path order (names compared per level).
 
@@ -188,7 +192,7 @@ def _walk(root: Path) -> Iterator[str]:
     are not followed, so a link loop cannot recurse forever.
     """
     with os.scandir(root) as scan:
-        entries = sorted(scan, key=lambda entry: entry.name)
+        entries = sorted(scan, key=_ENTRY_NAME)
     for entry in entries:
         if entry.name.startswith("."):
             continue
