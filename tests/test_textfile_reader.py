@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from newsingest import Article, NewsIngestWarning, ParseError
 from newsingest.readers.textfile import SeedTextReader, dumps, write
@@ -217,3 +218,34 @@ def test_a_long_blank_body_is_an_empty_body_not_a_crash() -> None:
     items = list(SeedTextReader().read_data(data, "blank.txt"))
     assert [type(item) for item in items] == [NewsIngestWarning, Article]
     assert items[1].body == ()
+
+
+def _sniff_by_lines(head: bytes) -> bool:
+    """The sniffing rule spelled out line by line: the reference for the one regex."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    lines = head.split(b"\n", 3)
+    if len(lines) < 3:
+        return False
+    date, url = lines[1].strip(), lines[2].strip().lower()
+    return (
+        bool(lines[0].strip())
+        and len(date) == 8
+        and date.isdigit()
+        and url.startswith((b"http://", b"https://"))
+    )
+
+
+_HEAD_PARTS = st.sampled_from(
+    [
+        *(b"\n", b"\r\n", b" ", b"\t", b"\x0b", b"\x0c", b"\x1c", b"\xef\xbb\xbf", b"\xef"),
+        *(b"20220101", b"2022010", b"123456789", b"HTTPS://x", b"hTtP://", b"https:/", b"T", b""),
+    ]
+)
+
+
+@given(st.lists(_HEAD_PARTS, max_size=14).map(b"".join) | st.binary(max_size=40))
+@example(b"\xef\xbb\xbf \n20220101\nhttp://x")  # a blank title after a BOM is blank
+def test_sniff_follows_the_line_by_line_rule(head: bytes) -> None:
+    """The sniffer's single match says yes exactly when the header rule does."""
+    assert SeedTextReader().sniff(head) == _sniff_by_lines(head)

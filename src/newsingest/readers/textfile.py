@@ -66,6 +66,14 @@ LIMITS = {
 _NAME_RE = re.compile(r"^(\d+)_([0-9a-fA-F]{16})\.txt$")
 _URL_RE = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 _BOM = b"\xef\xbb\xbf"
+# What sniff() accepts, in one C-level match: an optional BOM (taken whole: a blank
+# title after it must not pass as a title starting with the BOM's bytes), a line 1
+# that is not blank, a line 2 of eight ASCII digits, and a line 3 starting with
+# http:// or https://, each with surrounding ASCII whitespace allowed (as strip()).
+_SNIFF = re.compile(
+    rb"(?:\xef\xbb\xbf)?+[^\n]*\S[^\n]*\n[ \t\r\f\v]*[0-9]{8}[ \t\r\f\v]*\n"
+    rb"[ \t\r\f\v]*(?i:https?://)"
+)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -96,21 +104,7 @@ class SeedTextReader:
 
     def sniff(self, head: bytes) -> bool:
         """True when line 2 is eight digits and line 3 an http(s) URL."""
-        start = 3 if head.startswith(_BOM) else 0
-        # Only the three header lines are cut out: splitting would copy the whole head.
-        first = head.find(b"\n", start)
-        second = head.find(b"\n", first + 1) if first != -1 else -1
-        if second == -1:
-            return False
-        third = head.find(b"\n", second + 1)
-        date = head[first + 1 : second].strip()
-        url = head[second + 1 : third if third != -1 else len(head)].strip()[:8].lower()
-        return (
-            bool(head[start:first].strip())
-            and len(date) == 8
-            and date.isdigit()
-            and url.startswith((b"http://", b"https://"))
-        )
+        return _SNIFF.match(head) is not None
 
     def read(self, source: SourceLike) -> Iterator[ReaderItem]:
         if isinstance(source, (str, os.PathLike)) and not is_url(source):
