@@ -230,6 +230,9 @@ def read_head(source: SourceLike, size: int = SNIFF_BYTES) -> bytes:
     return b""
 
 
+_WINDOWS = os.altsep is not None
+
+
 def _suffix_of(source: SourceLike) -> str:
     """The lowercased suffix of a path's last component, as ``os.path.splitext`` has it
     (leading dots are not a suffix: ``.txt`` has none), without its Python-level cost."""
@@ -239,11 +242,11 @@ def _suffix_of(source: SourceLike) -> str:
     dot = text.rfind(".")
     if dot <= 0:
         return ""
-    start = text.rfind("/")
-    if os.altsep is not None:  # Windows: either separator ends a folder
-        start = max(start, text.rfind("\\"))
-    if dot <= start + 1 or text[start + 1 : dot].strip(".") == "":
-        return ""
+    start = text.rfind("/") + 1  # where the last component starts
+    if _WINDOWS:  # either separator ends a folder
+        start = max(start, text.rfind("\\") + 1)
+    if dot <= start or (text[start] == "." and not text[start:dot].strip(".")):
+        return ""  # no dot in the last component, or only leading dots before it
     return text[dot:].lower()
 
 
