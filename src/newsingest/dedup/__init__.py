@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -47,6 +48,7 @@ from newsingest.dedup.store import (
     SeenStore,
     SQLiteStore,
     StoreError,
+    claim_keys,
     open_store,
     prune,
     state_info,
@@ -198,9 +200,9 @@ class Deduplicator:
         self._store: SeenStore = MemoryStore() if store is None else store
         # A store may offer claim(): lookup and staging of a new record's keys in one
         # call (MemoryStore does); others are asked lookup() and then add().
-        self._claim: (
-            Callable[[list[tuple[str, str]], str, str, int], dict[str, SeenEntry]] | None
-        ) = getattr(self._store, "claim", None)
+        self._claim: Callable[[list[tuple[str, str]], str, str, int], dict[str, SeenEntry]] = (
+            getattr(self._store, "claim", None) or partial(claim_keys, self._store)
+        )
         self._near: NearIndex | None = None
         # For check_keys: each key type and where its value is in (url_key, content_key);
         # None when a key type needs the whole Article (title) or near matching is on.
@@ -297,14 +299,7 @@ class Deduplicator:
         if keys:
             # The common case, kept without the general rule's steps: _stage's entries
             # (no title key here, so no time to keep), staged if no key is known yet.
-            identity = keys[0][1]
-            claim = self._claim
-            if claim is not None:
-                found = claim(keys, identity, where, self._now())
-            else:
-                found = self._store.lookup([key for _, key in keys])
-                if not found:
-                    self._stage(keys, identity, where, self._now(), None)
+            found = self._claim(keys, keys[0][1], where, self._now())
             if not found:
                 self.kept += 1
                 return None

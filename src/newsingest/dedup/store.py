@@ -47,6 +47,7 @@ __all__ = [
     "SeenEntry",
     "SeenStore",
     "StoreError",
+    "claim_keys",
     "open_store",
     "prune",
     "state_info",
@@ -200,6 +201,19 @@ def _merge(current: SeenEntry | None, new: SeenEntry) -> SeenEntry:
     return current
 
 
+def claim_keys(
+    store: SeenStore, keys: Sequence[tuple[str, str]], kept: str, source: str, now: int
+) -> dict[str, SeenEntry]:
+    """What ``MemoryStore.claim`` does, for any store: :meth:`~SeenStore.lookup` the
+    ``(kind, key)`` pairs, and :meth:`~SeenStore.add` them all if none is known."""
+    found = store.lookup([key for _, key in keys])
+    if not found:
+        store.add(
+            [_new_tuple(SeenEntry, (key, kind, kept, source, now, None)) for kind, key in keys]
+        )
+    return found
+
+
 #: What MemoryStore keeps per key: a SeenEntry's fields as a plain tuple.
 _Row = tuple[str, str, str, str, int, int | None]
 
@@ -241,13 +255,9 @@ class MemoryStore:
         :class:`~newsingest.dedup.Deduplicator` does for every kept record; not for
         title keys, whose entries keep a time.
         """
-        seen = self._seen
-        found: dict[str, SeenEntry] = {}
-        for _, key in keys:
-            row = seen.get(key)
-            if row is not None:
-                found[key] = _new_tuple(SeenEntry, row)
+        found = self.lookup([key for _, key in keys])
         if not found:
+            seen = self._seen
             for kind, key in keys:
                 seen[key] = (key, kind, kept, source, now, None)
         return found
