@@ -7,7 +7,9 @@ shuffled), then measures:
 * floor: read each file, decode UTF-8, split lines, blake2b the body;
 * ingest, one process: ``ingest()`` with normalisation and dedup, producing JSON lines;
 * ingest, all cores: the same with ``workers=os.cpu_count()``;
-  (each of the three the best of two runs)
+  (in ``--rounds`` rounds of floor, one process, all cores, interleaved so that a
+  machine that speeds up or slows down during the run touches each measure alike;
+  each measure's best round is its figure, its median is printed beside it)
 * peak RSS of a streaming run over ``--memory-n`` documents (a separate process,
   generated in memory, seen-store on disk), and of a run over N/10 for comparison.
 
@@ -24,6 +26,7 @@ import hashlib
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -146,6 +149,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20_000, help="documents on disk")
     parser.add_argument("--memory-n", type=int, default=200_000, help="documents for the RSS run")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best counts)")
     parser.add_argument("--ci", action="store_true", help="small sizes (N=1,000, memory 5,000)")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--state", help=argparse.SUPPRESS)
@@ -154,7 +158,7 @@ def main() -> None:
         memory_child(args.memory_child, args.state)
         return
     if args.ci:
-        args.n, args.memory_n = 1_000, 5_000
+        args.n, args.memory_n, args.rounds = 1_000, 5_000, 2
 
     workdir = Path(tempfile.mkdtemp(prefix="newsingest-bench-"))
     try:
@@ -168,27 +172,42 @@ def main() -> None:
             f"generated in {time.perf_counter() - started:.1f} s"
         )
         floor(paths[: min(len(paths), 2000)])  # warm the page cache
-        # Every measure is the best of two runs, the floor's as the ingests'.
-        floor_s = min(floor(paths) for _ in range(2))
-        one_s, emitted, dups = min(run_ingest(root, workers=1) for _ in range(2))
-        many_s, emitted_many, dups_many = min(
-            run_ingest(root, workers=args.workers) for _ in range(2)
-        )
-        if (emitted, dups) != (emitted_many, dups_many):
-            raise SystemExit(
-                f"workers={args.workers} disagrees with one process: "
-                f"{(emitted_many, dups_many)} != {(emitted, dups)}"
-            )
+        run_ingest(paths[0].parent, workers=1)  # and the imports ingest() makes once
+        # Rounds of all three measures, interleaved: a floor measured only at the
+        # start, on a fresher machine, would favour the floor over what follows it.
+        floor_runs: list[float] = []
+        one_runs: list[float] = []
+        many_runs: list[float] = []
+        for _ in range(args.rounds):
+            floor_runs.append(floor(paths))
+            one_s, emitted, dups = run_ingest(root, workers=1)
+            one_runs.append(one_s)
+            many_s, emitted_many, dups_many = run_ingest(root, workers=args.workers)
+            many_runs.append(many_s)
+            if (emitted, dups) != (emitted_many, dups_many):
+                raise SystemExit(
+                    f"workers={args.workers} disagrees with one process: "
+                    f"{(emitted_many, dups_many)} != {(emitted, dups)}"
+                )
+        floor_s, one_s, many_s = min(floor_runs), min(one_runs), min(many_runs)
         count = len(paths)
         rows = [
-            ("floor (read+decode+split+blake2b)", floor_s, None),
-            ("ingest, 1 process", one_s, floor_s),
-            (f"ingest, {args.workers} workers", many_s, floor_s),
+            ("floor (read+decode+split+blake2b)", floor_runs, None),
+            ("ingest, 1 process", one_runs, floor_s),
+            (f"ingest, {args.workers} workers", many_runs, floor_s),
         ]
-        print(f"\n{'measure':<36} {'docs/s':>10} {'us/doc':>8} {'x floor':>8}")
-        for name, seconds, base in rows:
+        print(
+            f"\n{'measure (best of ' + str(args.rounds) + ' rounds)':<36} {'docs/s':>10} "
+            f"{'us/doc':>8} {'x floor':>8} {'median us/doc':>14}"
+        )
+        for name, runs, base in rows:
+            seconds = min(runs)
             ratio = f"{base / seconds:8.2f}" if base else f"{1:8.2f}"
-            print(f"{name:<36} {count / seconds:10,.0f} {seconds / count * 1e6:8.1f} {ratio}")
+            middle = statistics.median(runs) / count * 1e6
+            print(
+                f"{name:<36} {count / seconds:10,.0f} {seconds / count * 1e6:8.1f} {ratio}"
+                f" {middle:14.1f}"
+            )
         print(f"\n{args.workers} workers vs 1 process: {one_s / many_s:.2f}x")
         print(f"emitted {emitted:,}, duplicates {dups:,} (identical with {args.workers} workers)")
         small = max(args.memory_n // 10, 1)
