@@ -1,0 +1,122 @@
+"""Dask on a two-worker LocalCluster against ``ingest()`` in one process.
+
+What ``docs/dask.md`` quotes. Generates N seed files (the generator of
+``benchmarks/ingest.py``: about 4 KB each, about 8 % duplicates), starts a real
+``distributed.LocalCluster`` (2 worker processes, one thread each, on 127.0.0.1), then
+measures for each ``files_per_partition``:
+
+* read: ``read_bag(...).count()`` on the cluster, against one process running
+  ``ingest(dedup=False)`` over the same files;
+* read + dedupe: ``dedupe(read_bag(...)).kept.count()``, against ``ingest()`` with its
+  default dedup (streaming, first seen wins; ``dedupe`` applies the batch rule, so the
+  kept counts may differ slightly: both are printed).
+
+The cluster counts in its workers and sends back one number, as ``to_jsonl`` with a
+``*`` path would write in them; the one-process runs produce every record as a dict.
+Each measure is the best of ``--rounds`` rounds, run in turn with the one-process
+runs. Ratios above 1 mean the cluster was faster. Cluster start-up is not timed.
+
+    python benchmarks/dask_cluster.py            # N = 20,000; 64, 256 and 512 files per partition
+    python benchmarks/dask_cluster.py --ci       # N = 1,000, one partition size
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ingest import files_of, generate  # benchmarks/ is on sys.path when run as a script
+
+
+def seconds(work: Callable[[], int]) -> tuple[float, int]:
+    start = time.perf_counter()
+    count = work()
+    return time.perf_counter() - start, count
+
+
+def one_process(root: Path, *, dedup: bool) -> int:
+    from newsingest import ingest
+
+    return sum(1 for _ in ingest([root], dedup=dedup).records())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20_000, help="documents on disk")
+    parser.add_argument("--partition-sizes", default="64,256,512", help="files per partition")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds per measure (best counts)")
+    parser.add_argument("--ci", action="store_true", help="N=1,000, 256 per partition")
+    args = parser.parse_args()
+    if args.ci:
+        args.n, args.partition_sizes, args.rounds = 1_000, "256", 1
+
+    import dask
+    import distributed
+
+    from newsingest.dask import dedupe, read_bag
+
+    workdir = Path(tempfile.mkdtemp(prefix="newsingest-dask-bench-"))
+    try:
+        root = workdir / "corpus"
+        generate(root, args.n)
+        count = len(files_of(root))
+        print(f"corpus: {count:,} files; LocalCluster: 2 worker processes x 1 thread")
+        with (
+            distributed.LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=":0",
+            ) as cluster,
+            distributed.Client(cluster),
+        ):
+            # Warm both sides: imports in this process and in every worker.
+            one_process(root, dedup=False)
+            read_bag(root, files_per_partition=64).count().compute()
+
+            print(
+                f"\n{'files/partition':>15} {'measure':<15} {'1 process s':>12} "
+                f"{'cluster s':>10} {'cluster x':>10}"
+            )
+            counts: dict[str, int] = {}
+            for size in (int(part) for part in args.partition_sizes.split(",")):
+                rows = {"read": [[], []], "read + dedupe": [[], []]}
+                for _ in range(args.rounds):
+                    for name, dedup in (("read", False), ("read + dedupe", True)):
+                        alone, alone_n = seconds(lambda d=dedup: one_process(root, dedup=d))
+
+                        def on_cluster(d: bool = dedup, per: int = size) -> int:
+                            bag = read_bag(root, files_per_partition=per)
+                            counted = dedupe(bag).kept.count() if d else bag.count()
+                            return int(dask.compute(counted)[0])
+
+                        spread, spread_n = seconds(on_cluster)
+                        # Reading gives one process's records; dedupe keeps what the
+                        # batch rule keeps, the same for every partition size (a
+                        # streaming ingest() may keep a different number).
+                        expected = counts.setdefault(name, alone_n if not dedup else spread_n)
+                        if spread_n != expected:
+                            raise SystemExit(
+                                f"{name}, {size} per partition: the cluster gave {spread_n} "
+                                f"records, expected {expected}"
+                            )
+                        rows[name][0].append(alone)
+                        rows[name][1].append(spread)
+                for name, (alone_runs, spread_runs) in rows.items():
+                    alone, spread = min(alone_runs), min(spread_runs)
+                    print(
+                        f"{size:>15} {name:<15} {alone:12.2f} {spread:10.2f} {alone / spread:9.2f}x"
+                    )
+            kept = one_process(root, dedup=True)
+            print(f"\nkept: {counts['read + dedupe']:,} by dedupe, {kept:,} by ingest()")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
