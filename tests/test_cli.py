@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,29 @@ def test_on_error_raise_shows_the_error_once(tmp_path: Path) -> None:
     bad.write_bytes((DATA / "err_relative_url.txt").read_bytes())
     done = run_cli("ingest", str(bad), "--on-error", "raise")
     assert done.stderr.count("b.txt:3:") == 1
+
+
+def test_workers_auto_is_the_usable_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """-j auto means one process per core this process may run on (its affinity mask)."""
+    from newsingest import cli
+
+    if hasattr(os, "sched_getaffinity"):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5})
+        assert cli._workers("auto") == 3
+        assert cli._workers(" AUTO ") == 3
+        monkeypatch.delattr(os, "sched_getaffinity")
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown: one process
+    assert cli._workers("auto") == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert cli._workers("auto") == 6
+    assert cli._workers("2") == 2
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "two", "autox", ""])
+def test_workers_rejects_what_is_not_a_count(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """-j takes a positive whole number or 'auto'; anything else is a usage error."""
+    with pytest.raises(SystemExit) as exited:
+        main(["ingest", str(SEED), "-j", bad])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "-j/--workers" in err and "auto" in err and "Traceback" not in err

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -34,7 +35,7 @@ examples:
   newsingest ingest 'archive/**/*.txt' --on-error quarantine --quarantine bad.jsonl
   newsingest ingest https://example.com/feed.xml --feeds feeds.txt --state state.db
   newsingest ingest urls.txt --fetch --duplicates dups.jsonl
-  newsingest ingest archive/ -j 2 --near 0.8 -o out.jsonl
+  newsingest ingest archive/ -j auto --near 0.8 -o out.jsonl
   newsingest state info state.db
   newsingest state prune state.db --older-than 90d
 """
@@ -163,10 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "-j",
         "--workers",
-        type=_positive_int,
+        type=_workers,
         default=1,
         metavar="N",
-        help="processes reading local files, this one included (default 1; use the cores)",
+        help=(
+            "processes reading local files, this one included (default 1; "
+            "'auto': one per core this process may use)"
+        ),
     )
     run.add_argument(
         "-q",
@@ -207,6 +211,25 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
+
+
+def _workers(text: str) -> int:
+    """``-j``: a positive number, or ``auto`` for the cores this process may run on."""
+    if text.strip().lower() == "auto":
+        return _usable_cores()
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError as error:
+        raise argparse.ArgumentTypeError(f"{error} (or 'auto')") from None
+
+
+def _usable_cores() -> int:
+    """The CPUs this process may run on: its affinity mask where the OS has one (a
+    container or ``taskset`` limits it), else every core the machine has."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    if affinity is not None:
+        return max(len(affinity(0)), 1)
+    return os.cpu_count() or 1
 
 
 _AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
