@@ -115,8 +115,16 @@ def test_provenance_to_dict_names_every_field_in_order() -> None:
     """Provenance.to_dict is written out by hand for speed; it must not drift from the class."""
     import attrs
 
-    source = Provenance(reader="r", location="l", line=1, item=2, feed_title="t",
-                        feed_url="https://a.example/", entry_id="e", ordinal="000",
-                        file_id="0123456789abcdef")
+    source = Provenance(
+        reader="r",
+        location="l",
+        line=1,
+        item=2,
+        feed_title="t",
+        feed_url="https://a.example/",
+        entry_id="e",
+        ordinal="000",
+        file_id="0123456789abcdef",
+    )
     assert list(source.to_dict()) == [field.name for field in attrs.fields(Provenance)]
     assert source.to_dict() == attrs.asdict(source)
