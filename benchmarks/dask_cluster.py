@@ -55,9 +55,9 @@ def main() -> None:
         args.n, args.partition_sizes, args.rounds = 1_000, "256", 1
 
     import dask
-    import distributed
 
     from newsingest.dask import dedupe, read_bag
+    from newsingest.testing import local_dask_cluster
 
     workdir = Path(tempfile.mkdtemp(prefix="newsingest-dask-bench-"))
     try:
@@ -65,16 +65,7 @@ def main() -> None:
         generate(root, args.n)
         count = len(files_of(root))
         print(f"corpus: {count:,} files; LocalCluster: 2 worker processes x 1 thread")
-        with (
-            distributed.LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=":0",
-            ) as cluster,
-            distributed.Client(cluster),
-        ):
+        with local_dask_cluster(workers=2):
             # Warm both sides: imports in this process and in every worker.
             one_process(root, dedup=False)
             read_bag(root, files_per_partition=64).count().compute()

@@ -25,6 +25,7 @@ from newsingest.dedup.keys import content_key  # noqa: E402
 from newsingest.ingest import ingest  # noqa: E402
 from newsingest.model import Article, Provenance  # noqa: E402
 from newsingest.readers.textfile import dumps  # noqa: E402
+from newsingest.testing import local_dask_cluster  # noqa: E402
 
 DATE0 = datetime(2022, 3, 1, tzinfo=timezone.utc)
 WORDS = (
@@ -154,16 +155,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def cluster_client() -> Iterator[object]:
     """A real two-process LocalCluster on 127.0.0.1, started and stopped by the tests."""
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=":0",  # a free port: never clash with a dashboard on 8787
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with local_dask_cluster(workers=2) as client:
         yield client
 
 
@@ -397,3 +389,14 @@ def test_importing_newsingest_does_not_import_dask() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_local_dask_cluster_names_the_extra_when_distributed_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the dask extra, the test helper says which extra to install."""
+    from newsingest.exceptions import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
+    with pytest.raises(MissingExtraError, match=r"newsingest\[dask\]"), local_dask_cluster():
+        pass

@@ -12,6 +12,9 @@ Two things live here:
   client sent (``If-None-Match``, ``User-Agent``…). Unknown paths answer ``404``.
 * :func:`make_article`: a valid :class:`~newsingest.model.Article` with sensible
   defaults, any field overridable.
+* :func:`local_dask_cluster`: a real Dask ``LocalCluster`` of worker processes on
+  ``127.0.0.1`` and a client, for testing code built on :mod:`newsingest.dask`
+  (needs the ``dask`` extra).
 
 Example::
 
@@ -26,10 +29,11 @@ The server uses nothing but the standard library.
 
 from __future__ import annotations
 
+import contextlib
 import gzip as gzip_module
 import threading
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +42,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
+from newsingest.exceptions import MissingExtraError
 from newsingest.model import Article, Provenance
 
 __all__ = [
@@ -47,6 +52,7 @@ __all__ = [
     "Response",
     "RouteSpec",
     "conditional",
+    "local_dask_cluster",
     "make_article",
     "redirect",
     "serve",
@@ -430,3 +436,35 @@ def make_article(**overrides: Any) -> Article:
     }
     fields.update(overrides)
     return Article(source=source, **fields)
+
+
+@contextlib.contextmanager
+def local_dask_cluster(workers: int = 2) -> Iterator[Any]:
+    """A real ``distributed.LocalCluster`` on ``127.0.0.1`` and a client of it.
+
+    ``workers`` worker processes of one thread each; the dashboard takes a free port,
+    so a test never clashes with one already on 8787. The ``with`` block gets the
+    ``distributed.Client`` (the default scheduler inside the block); cluster and client
+    are shut down when it ends.
+
+    Raises:
+        MissingExtraError: the ``dask`` extra is not installed.
+    """
+    try:
+        import distributed  # noqa: PLC0415 - an optional extra
+    except ImportError as error:
+        raise MissingExtraError.for_extra("local_dask_cluster", "dask", "distributed") from error
+    # distributed ships no type hints: its classes are Any here.
+    local_cluster: Any = distributed.LocalCluster
+    client_of: Any = distributed.Client
+    with (
+        local_cluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=":0",
+        ) as cluster,
+        client_of(cluster) as client,
+    ):
+        yield client
