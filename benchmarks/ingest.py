@@ -10,6 +10,8 @@ shuffled), then measures:
   (in ``--rounds`` rounds of floor, one process, all cores, interleaved so that a
   machine that speeds up or slows down during the run touches each measure alike;
   each measure's best round is its figure, its median is printed beside it)
+* with ``--cold`` (Linux, root), each of them right after the page cache is emptied:
+  an archive read for the first time in a while, where waiting for the disk dominates;
 * peak RSS of a streaming run over ``--memory-n`` documents (a separate process,
   generated in memory, seen-store on disk), and of a run over N/10 for comparison.
 
@@ -17,6 +19,7 @@ Prints documents per second, ratios to the floor and to one process, and peak RS
 
     python benchmarks/ingest.py              # N = 20,000, memory at 200,000
     python benchmarks/ingest.py --ci         # small sizes, for CI
+    python benchmarks/ingest.py --cold       # as root: each measure on an empty page cache
 """
 
 from __future__ import annotations
@@ -94,6 +97,15 @@ def floor(paths: list[Path]) -> float:
     return time.perf_counter() - start
 
 
+def drop_page_cache() -> None:
+    """Write dirty pages out, then empty Linux's page cache (needs root)."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError as error:
+        raise SystemExit(f"--cold needs root on Linux to empty the page cache: {error}") from None
+
+
 def run_ingest(root: Path, workers: int) -> tuple[float, int, int]:
     """Seconds for ingest() → JSON lines; return (seconds, emitted, duplicates).
 
@@ -151,6 +163,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best counts)")
     parser.add_argument("--ci", action="store_true", help="small sizes (N=1,000, memory 5,000)")
+    parser.add_argument(
+        "--cold", action="store_true", help="empty the page cache before each measure (root)"
+    )
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--state", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -178,10 +193,16 @@ def main() -> None:
         floor_runs: list[float] = []
         one_runs: list[float] = []
         many_runs: list[float] = []
+        # --cold: the page cache is emptied before every measure, as for an archive
+        # nobody has read lately (the floor then lists its files cold too).
+        cold = drop_page_cache if args.cold else (lambda: None)
         for _ in range(args.rounds):
-            floor_runs.append(floor(paths))
+            cold()
+            floor_runs.append(floor(files_of(root) if args.cold else paths))
+            cold()
             one_s, emitted, dups = run_ingest(root, workers=1)
             one_runs.append(one_s)
+            cold()
             many_s, emitted_many, dups_many = run_ingest(root, workers=args.workers)
             many_runs.append(many_s)
             if (emitted, dups) != (emitted_many, dups_many):
