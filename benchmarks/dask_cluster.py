@@ -53,6 +53,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.ci:
         args.n, args.partition_sizes, args.rounds = 1_000, "256", 1
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
 
     import dask
 

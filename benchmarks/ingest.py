@@ -174,6 +174,8 @@ def main() -> None:
         return
     if args.ci:
         args.n, args.memory_n, args.rounds = 1_000, 5_000, 2
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
 
     workdir = Path(tempfile.mkdtemp(prefix="newsingest-bench-"))
     try:
