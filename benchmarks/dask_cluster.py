@@ -25,17 +25,11 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
-import time
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from ingest import files_of, generate  # benchmarks/ is on sys.path when run as a script
-
-
-def seconds(work: Callable[[], int]) -> tuple[float, int]:
-    start = time.perf_counter()
-    count = work()
-    return time.perf_counter() - start, count
+from _rounds import interleaved, rounds_arg  # benchmarks/ is on sys.path as a script
+from ingest import files_of, generate
 
 
 def one_process(root: Path, *, dedup: bool) -> int:
@@ -48,13 +42,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20_000, help="documents on disk")
     parser.add_argument("--partition-sizes", default="64,256,512", help="files per partition")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds per measure (best counts)")
+    parser.add_argument("--rounds", type=rounds_arg, default=2, help="interleaved rounds")
     parser.add_argument("--ci", action="store_true", help="N=1,000, 256 per partition")
     args = parser.parse_args()
     if args.ci:
         args.n, args.partition_sizes, args.rounds = 1_000, "256", 1
-    if args.rounds < 1:
-        parser.error(f"--rounds must be at least 1, got {args.rounds}")
 
     import dask
 
@@ -78,30 +70,34 @@ def main() -> None:
             )
             counts: dict[str, int] = {}
             for size in (int(part) for part in args.partition_sizes.split(",")):
-                rows = {"read": [[], []], "read + dedupe": [[], []]}
-                for _ in range(args.rounds):
-                    for name, dedup in (("read", False), ("read + dedupe", True)):
-                        alone, alone_n = seconds(lambda d=dedup: one_process(root, dedup=d))
 
-                        def on_cluster(d: bool = dedup, per: int = size) -> int:
-                            bag = read_bag(root, files_per_partition=per)
-                            counted = dedupe(bag).kept.count() if d else bag.count()
-                            return int(dask.compute(counted)[0])
+                def on_cluster(dedup: bool, per: int = size) -> int:
+                    bag = read_bag(root, files_per_partition=per)
+                    return int(dask.compute(dedupe(bag).kept.count() if dedup else bag.count())[0])
 
-                        spread, spread_n = seconds(on_cluster)
-                        # Reading gives one process's records; dedupe keeps what the
-                        # batch rule keeps, the same for every partition size (a
-                        # streaming ingest() may keep a different number).
-                        expected = counts.setdefault(name, alone_n if not dedup else spread_n)
-                        if spread_n != expected:
-                            raise SystemExit(
-                                f"{name}, {size} per partition: the cluster gave {spread_n} "
-                                f"records, expected {expected}"
-                            )
-                        rows[name][0].append(alone)
-                        rows[name][1].append(spread)
-                for name, (alone_runs, spread_runs) in rows.items():
-                    alone, spread = min(alone_runs), min(spread_runs)
+                runs = interleaved(
+                    {
+                        "read alone": partial(one_process, root, dedup=False),
+                        "read": partial(on_cluster, False),
+                        "read + dedupe alone": partial(one_process, root, dedup=True),
+                        "read + dedupe": partial(on_cluster, True),
+                    },
+                    args.rounds,
+                )
+                # Reading gives one process's records; dedupe keeps what the batch rule
+                # keeps, the same for every partition size (a streaming ingest() may keep
+                # a different number).
+                expected_read = counts.setdefault("read", runs["read alone"][0][1])
+                expected_kept = counts.setdefault("read + dedupe", runs["read + dedupe"][0][1])
+                for name, expected in (("read", expected_read), ("read + dedupe", expected_kept)):
+                    got = {result for _, result in runs[name]}
+                    if got != {expected}:
+                        raise SystemExit(
+                            f"{name}, {size} per partition: the cluster gave {sorted(got)} "
+                            f"records, expected {expected}"
+                        )
+                    alone = min(seconds for seconds, _ in runs[f"{name} alone"])
+                    spread = min(seconds for seconds, _ in runs[name])
                     print(
                         f"{size:>15} {name:<15} {alone:12.2f} {spread:10.2f} {alone / spread:9.2f}x"
                     )

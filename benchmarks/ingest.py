@@ -37,7 +37,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from _text import WORDS  # benchmarks/ is on sys.path when run as a script
+from _rounds import interleaved, rounds_arg  # benchmarks/ is on sys.path as a script
+from _text import WORDS
 
 HOSTS = ["news.example.com", "www.daily.example.co.uk", "world.example.org", "local.example.net"]
 
@@ -161,7 +162,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20_000, help="documents on disk")
     parser.add_argument("--memory-n", type=int, default=200_000, help="documents for the RSS run")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best counts)")
+    parser.add_argument("--rounds", type=rounds_arg, default=3, help="interleaved rounds")
     parser.add_argument("--ci", action="store_true", help="small sizes (N=1,000, memory 5,000)")
     parser.add_argument(
         "--cold", action="store_true", help="empty the page cache before each measure (root)"
@@ -174,8 +175,6 @@ def main() -> None:
         return
     if args.ci:
         args.n, args.memory_n, args.rounds = 1_000, 5_000, 2
-    if args.rounds < 1:
-        parser.error(f"--rounds must be at least 1, got {args.rounds}")
 
     workdir = Path(tempfile.mkdtemp(prefix="newsingest-bench-"))
     try:
@@ -190,46 +189,38 @@ def main() -> None:
         )
         floor(paths[: min(len(paths), 2000)])  # warm the page cache
         run_ingest(paths[0].parent, workers=1)  # and the imports ingest() makes once
-        # Rounds of all three measures, interleaved: a floor measured only at the
-        # start, on a fresher machine, would favour the floor over what follows it.
-        floor_runs: list[float] = []
-        one_runs: list[float] = []
-        many_runs: list[float] = []
-        # --cold: the page cache is emptied before every measure, as for an archive
-        # nobody has read lately (the floor then lists its files cold too).
-        cold = drop_page_cache if args.cold else (lambda: None)
-        for _ in range(args.rounds):
-            cold()
-            floor_runs.append(floor(files_of(root) if args.cold else paths))
-            cold()
-            one_s, emitted, dups = run_ingest(root, workers=1)
-            one_runs.append(one_s)
-            cold()
-            many_s, emitted_many, dups_many = run_ingest(root, workers=args.workers)
-            many_runs.append(many_s)
-            if (emitted, dups) != (emitted_many, dups_many):
-                raise SystemExit(
-                    f"workers={args.workers} disagrees with one process: "
-                    f"{(emitted_many, dups_many)} != {(emitted, dups)}"
-                )
-        floor_s, one_s, many_s = min(floor_runs), min(one_runs), min(many_runs)
+        # Rounds of all three measures, interleaved (see _rounds.py). --cold empties the
+        # page cache before every measure, as for an archive nobody has read lately
+        # (the floor then lists its files cold too).
+        many = f"ingest, {args.workers} workers"
+        runs = interleaved(
+            {
+                "floor (read+decode+split+blake2b)": lambda: floor(
+                    files_of(root) if args.cold else paths
+                ),
+                "ingest, 1 process": lambda: run_ingest(root, workers=1)[1:],
+                many: lambda: run_ingest(root, workers=args.workers)[1:],
+            },
+            args.rounds,
+            before=drop_page_cache if args.cold else (lambda: None),
+        )
+        counts = {result for _, result in runs["ingest, 1 process"] + runs[many]}
+        if len(counts) != 1:
+            raise SystemExit(f"runs disagree on (emitted, duplicates): {sorted(counts)}")
+        ((emitted, dups),) = counts
+        seconds_of = {name: [seconds for seconds, _ in timed] for name, timed in runs.items()}
+        floor_s = min(seconds_of["floor (read+decode+split+blake2b)"])
+        one_s, many_s = min(seconds_of["ingest, 1 process"]), min(seconds_of[many])
         count = len(paths)
-        rows = [
-            ("floor (read+decode+split+blake2b)", floor_runs, None),
-            ("ingest, 1 process", one_runs, floor_s),
-            (f"ingest, {args.workers} workers", many_runs, floor_s),
-        ]
         print(
             f"\n{'measure (best of ' + str(args.rounds) + ' rounds)':<36} {'docs/s':>10} "
             f"{'us/doc':>8} {'x floor':>8} {'median us/doc':>14}"
         )
-        for name, runs, base in rows:
-            seconds = min(runs)
-            ratio = f"{base / seconds:8.2f}" if base else f"{1:8.2f}"
-            middle = statistics.median(runs) / count * 1e6
+        for name, timed in seconds_of.items():
+            seconds = min(timed)
             print(
-                f"{name:<36} {count / seconds:10,.0f} {seconds / count * 1e6:8.1f} {ratio}"
-                f" {middle:14.1f}"
+                f"{name:<36} {count / seconds:10,.0f} {seconds / count * 1e6:8.1f} "
+                f"{floor_s / seconds:8.2f} {statistics.median(timed) / count * 1e6:14.1f}"
             )
         print(f"\n{args.workers} workers vs 1 process: {one_s / many_s:.2f}x")
         print(f"emitted {emitted:,}, duplicates {dups:,} (identical with {args.workers} workers)")

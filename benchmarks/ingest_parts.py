@@ -22,12 +22,13 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ingest import files_of, floor, generate  # benchmarks/ is on sys.path as a script
+from _rounds import interleaved, rounds_arg  # benchmarks/ is on sys.path as a script
+from ingest import files_of, floor, generate
 
 PARTS = {
     # name: the function ingest() calls for it, looked up in newsingest.ingest
@@ -42,13 +43,11 @@ PARTS = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20_000, help="documents on disk")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (best counts)")
+    parser.add_argument("--rounds", type=rounds_arg, default=5, help="interleaved rounds")
     parser.add_argument("--ci", action="store_true", help="N=1,000, 2 rounds")
     args = parser.parse_args()
     if args.ci:
         args.n, args.rounds = 1_000, 2
-    if args.rounds < 1:
-        parser.error(f"--rounds must be at least 1, got {args.rounds}")
 
     from newsingest import ingest
 
@@ -97,19 +96,15 @@ def main() -> None:
                 raise SystemExit(f"swapping {swapped} changed the output")
 
         floor(paths[: min(len(paths), 2000)])  # warm the page cache
-        timings: dict[str, list[float]] = {"floor": [], "ingest": []}
-        timings.update({part: [] for part in PARTS})
-        for _ in range(args.rounds):
-            start = time.perf_counter()
-            floor(paths)
-            timings["floor"].append(time.perf_counter() - start)
-            start = time.perf_counter()
-            run(None)
-            timings["ingest"].append(time.perf_counter() - start)
-            for part, swapped in PARTS.items():
-                start = time.perf_counter()
-                run(swapped)
-                timings[part].append(time.perf_counter() - start)
+        measures: dict[str, Callable[[], object]] = {
+            "floor": lambda: floor(paths),
+            "ingest": lambda: run(None),
+        }
+        measures.update({part: partial(run, swapped) for part, swapped in PARTS.items()})
+        timings = {
+            name: [seconds for seconds, _ in timed]
+            for name, timed in interleaved(measures, args.rounds).items()
+        }
 
         count = len(paths)
         best = {name: min(runs) / count * 1e6 for name, runs in timings.items()}
