@@ -12,6 +12,7 @@ The tree::
     │   ├── InvalidURLError
     │   └── InvalidDateError
     ├── RegistryError                         a bad or duplicate reader registration
+    ├── WorkerError                           a worker process of a parallel run died
     └── MissingExtraError(ImportError)        an optional integration is not installed
 
     NewsIngestWarning(UserWarning)            a recoverable oddity (.source / .line / .item)
@@ -38,6 +39,7 @@ __all__ = [
     "SourceError",
     "SourceNotFoundError",
     "UnsupportedSourceError",
+    "WorkerError",
 ]
 
 
@@ -189,6 +191,14 @@ class InvalidDateError(NormalizationError):
 
 class RegistryError(NewsIngestError):
     """A reader registration is invalid or clashes with an existing one."""
+
+
+class WorkerError(NewsIngestError):
+    """A worker process of a parallel run (``workers > 1``) died or could not be reached.
+
+    The message names the process and its exit code; the run ends with it (the
+    records before it were emitted, in order).
+    """
 
 
 class MissingExtraError(NewsIngestError, ImportError):
