@@ -16,11 +16,11 @@ alone does not show. Output is checked equal to the real pipeline's.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 from collections.abc import Callable
 from functools import partial
@@ -31,12 +31,12 @@ from _rounds import interleaved, rounds_arg  # benchmarks/ is on sys.path as a s
 from ingest import files_of, floor, generate
 
 PARTS = {
-    # name: the function ingest() calls for it, looked up in newsingest.ingest
-    "read the file": "_read_small_file",
-    "parse the seed format": "parse_fields",
-    "canonical URL and key": "canonical_url_and_key",
-    "content key": "ascii_content_key_of_lines",
-    "JSON line": "dumps_line",
+    # name: (the module whose global ingest() calls for it, the function's name)
+    "read the file": ("newsingest.pipeline.read", "_read_small_file"),
+    "parse the seed format": ("newsingest.readers.textfile", "parse_fields"),
+    "canonical URL and key": ("newsingest.pipeline.normalise", "canonical_url_and_key"),
+    "content key": ("newsingest.pipeline.normalise", "content_key"),
+    "JSON line": ("newsingest.pipeline.items", "dumps_line"),
 }
 
 
@@ -51,8 +51,8 @@ def main() -> None:
 
     from newsingest import ingest
 
-    pipeline = sys.modules["newsingest.ingest"]  # the module (the package exports the function)
-    real = {name: getattr(pipeline, name) for name in PARTS.values()}
+    modules = {name: importlib.import_module(module) for module, name in PARTS.values()}
+    real = {name: getattr(modules[name], name) for name in modules}
 
     workdir = Path(tempfile.mkdtemp(prefix="newsingest-parts-"))
     try:
@@ -63,35 +63,33 @@ def main() -> None:
 
         # Every part's result, computed once by the real functions.
         data = {name: real["_read_small_file"](name) for name in names}
-        by_bytes = {id(content): name for name, content in data.items()}
         fields = {name: real["parse_fields"](data[name], name) for name in names}
-        urls = {fields[name][3]: real["canonical_url_and_key"](fields[name][3]) for name in names}
-        keys = {name: real["ascii_content_key_of_lines"](data[name], 3) for name in names}
+        urls = {fields[name].url: real["canonical_url_and_key"](fields[name].url) for name in names}
+        keys = {tuple(fields[name].body): real["content_key"](fields[name].body) for name in names}
         json_lines: dict[str, str] = {}  # by the record's location, filled below
 
         swaps: dict[str, Callable[..., Any]] = {
             "_read_small_file": lambda source: data[os.fspath(source)],
             "parse_fields": lambda content, name: fields[name],
             "canonical_url_and_key": lambda url: urls[url],
-            # by the identity of the bytes read: the reading is swapped in these runs too
-            "ascii_content_key_of_lines": lambda content, skip=0: keys[by_bytes[id(content)]],
+            "content_key": lambda body: keys[tuple(body)],
             "dumps_line": lambda record: json_lines[record["source"]["location"]],
         }
 
         def run(swapped: str | None) -> list[str]:
             if swapped is not None:
-                pipeline._read_small_file = swaps["_read_small_file"]  # the others key on it
-                setattr(pipeline, swapped, swaps[swapped])
+                modules["_read_small_file"]._read_small_file = swaps["_read_small_file"]
+                setattr(modules[swapped], swapped, swaps[swapped])
             try:
                 return list(ingest([root]).json_lines())
             finally:
                 for name, function in real.items():
-                    setattr(pipeline, name, function)
+                    setattr(modules[name], name, function)
 
         expected = run(None)
         for line in expected:  # every kept record's line, by its file
             json_lines[json.loads(line)["source"]["location"]] = line
-        for swapped in PARTS.values():
+        for _, swapped in PARTS.values():
             if run(swapped) != expected:
                 raise SystemExit(f"swapping {swapped} changed the output")
 
@@ -100,7 +98,7 @@ def main() -> None:
             "floor": lambda: floor(paths),
             "ingest": lambda: run(None),
         }
-        measures.update({part: partial(run, swapped) for part, swapped in PARTS.items()})
+        measures.update({part: partial(run, swapped) for part, (_, swapped) in PARTS.items()})
         timings = {
             name: [seconds for seconds, _ in timed]
             for name, timed in interleaved(measures, args.rounds).items()

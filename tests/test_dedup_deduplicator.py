@@ -147,7 +147,7 @@ def test_batch_survivor_is_the_earliest_published() -> None:
     )
     undated = art(2, url_key="u1:k", body=("Longest body of all three of these copies.",))
     for order in ([early, late, undated], [undated, late, early], [late, undated, early]):
-        kept, duplicates = Deduplicator(mode="batch", clock=clock).batch(order)
+        kept, duplicates = Deduplicator(clock=clock).batch(order)
         assert kept == [early]
         assert {d.source.item for d in duplicates} == {1, 2}
 
@@ -156,7 +156,7 @@ def test_batch_ties_go_to_longest_body_then_shortest_canonical_url() -> None:
     """Equal dates fall back to the longest body, then the shortest canonical URL."""
     short = art(0, url_key="u1:k", body=("Short.",), published=T0)
     long = art(1, url_key="u1:k", body=("Rather longer.",), published=T0)
-    kept, _ = Deduplicator(mode="batch").batch([short, long])
+    kept, _ = Deduplicator().batch([short, long])
     assert kept == [long]
     a = art(
         2,
@@ -166,7 +166,7 @@ def test_batch_ties_go_to_longest_body_then_shortest_canonical_url() -> None:
         canonical_url="https://a.example/long/path",
     )
     b = art(3, url_key="u1:k", body=("Same.",), published=T0, canonical_url="https://a.example/p")
-    kept, _ = Deduplicator(mode="batch").batch([a, b])
+    kept, _ = Deduplicator().batch([a, b])
     assert kept == [b]
 
 
@@ -174,7 +174,7 @@ def test_batch_ties_then_go_to_the_smallest_key() -> None:
     """All else equal, the article with the smaller key survives."""
     one = art(0, url_key="u1:b", body=("Shared text.",), published=T0)
     two = art(1, url_key="u1:a", body=("Shared text.",), published=T0)
-    kept, duplicates = Deduplicator(mode="batch").batch([one, two])
+    kept, duplicates = Deduplicator().batch([one, two])
     assert kept == [two]
     assert duplicates[0].key_type == "content"
 
@@ -182,7 +182,7 @@ def test_batch_ties_then_go_to_the_smallest_key() -> None:
 def test_batch_returns_kept_in_input_order_and_honours_the_store() -> None:
     """Kept articles keep their input order, and keys already stored still count."""
     store = MemoryStore()
-    dedup = Deduplicator(store=store, mode="batch", clock=clock)
+    dedup = Deduplicator(store=store, clock=clock)
     dedup.batch([art(0, url_key="u1:old")])
     items = [art(1, url_key="u1:z"), art(2, url_key="u1:old"), art(3, url_key="u1:y")]
     kept, duplicates = dedup.batch(items)
@@ -223,7 +223,6 @@ def test_close_without_flush_forgets_kept_keys(tmp_path: Path) -> None:
         ({"keys": "url"}, "not the string"),
         ({"keys": ("url", "body")}, "unknown key types"),
         ({"keys": ("url", "url")}, "must not repeat"),
-        ({"mode": "lazy"}, "mode must be one of"),
         ({"title_window": timedelta(days=-1)}, "must not be negative"),
         ({"near_threshold": 1.5}, "near_threshold must be in"),
     ],

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from newsingest.dedup import keys
 from newsingest.dedup.keys import (
     content_key,
-    content_key_of_lines,
     key_version,
     title_key,
     title_scope,
@@ -38,7 +37,6 @@ ascii_text = st.text(st.characters(max_codepoint=0x7F), max_size=30)
 segment_text = any_text | tricky_text | ascii_text
 bodies = st.lists(segment_text, max_size=8)
 # Segments as lines: everything but the line separator itself.
-line_bodies = st.lists(segment_text.map(lambda text: text.replace("\n", "")), max_size=8)
 letters = st.characters(categories=("Lu", "Ll", "Lo"))
 
 
@@ -63,7 +61,6 @@ def test_content_key_format_is_versioned_sha256_128() -> None:
     expected = hashlib.sha256(b"firstparagraph.\nsecondparagraph.").hexdigest()[:32]
     assert key == f"c2:{expected}"
     assert key_version(key) == "c2" == keys.CONTENT_KEY_VERSION
-    assert content_key_of_lines(b"Second  paragraph .\r\nFirst\tParagraph.\n\n") == key
 
 
 def test_content_key_of_non_ascii_text_is_nfc_and_case_folded() -> None:
@@ -71,9 +68,6 @@ def test_content_key_of_non_ascii_text_is_nfc_and_case_folded() -> None:
     key = content_key(["Stra\u00dfe\u00a0Nord", "Cafe\u0301 CR\u00c8ME\u200b"])
     expected = hashlib.sha256("caf\u00e9cr\u00e8me\nstrassenord".encode()).hexdigest()[:32]
     assert key == f"c2:{expected}"
-    assert (
-        content_key_of_lines("Stra\u00dfe\u00a0Nord\nCafe\u0301 CR\u00c8ME\u200b".encode()) == key
-    )
 
 
 def test_content_key_ignores_order_spacing_case_and_invisible_characters() -> None:
@@ -120,48 +114,15 @@ def test_content_key_follows_the_definition(body: list[str]) -> None:
     assert content_key(iter(body)) == content_key(tuple(body)) == content_key(body)
 
 
-@given(line_bodies)
-def test_content_key_of_lines_agrees_with_content_key(body: list[str]) -> None:
-    """The byte-level entry point gives the key of the same segments as str."""
-    data = b"\n".join(segment.encode("utf-8") for segment in body)
-    assert content_key_of_lines(data) == content_key(body) == reference_content_key(body)
-
-
-@given(st.lists(segment_text, max_size=8).map("\n".join))
-def test_content_key_of_lines_is_content_key_of_the_split_text(text: str) -> None:
-    """Carriage returns and blank lines in raw data do not disturb the byte path."""
-    assert content_key_of_lines(text.encode("utf-8")) == content_key(text.split("\n"))
-
-
-@given(
-    st.lists(segment_text.map(lambda text: text.replace("\n", "")), min_size=3, max_size=3),
-    line_bodies,
-)
-def test_content_key_of_lines_skips_a_header(header: list[str], body: list[str]) -> None:
-    """skip=3 keys only what follows three header lines, whatever the header holds."""
-    data = "\n".join([*header, *body]).encode("utf-8")
-    assert content_key_of_lines(data, skip=3) == content_key(body)
-
-
 def test_empty_body_has_no_content_key() -> None:
     """No segments, or only blank or invisible ones, give no content key."""
     assert content_key([]) is None
     assert content_key(["", "   ", "\u200b", "\u00a0\u2028\x85", "\r\n\t", "\x00"]) is None
-    assert content_key_of_lines(b"") is None
-    assert content_key_of_lines(b"\n \r\n\t\x0b\x0c\x1f\n") is None
-    assert content_key_of_lines("\u00a0\n\u200b\u3000\r\n".encode()) is None
 
 
 def test_blank_segments_do_not_change_the_key() -> None:
     """Trailing blank lines in an export do not make a new content key."""
     assert content_key(["One.", "Two."]) == content_key(["One.", "", "  ", "Two."])
-    assert content_key_of_lines(b"One.\nTwo.") == content_key_of_lines(b"\nOne.\r\n\r\nTwo.\n\n")
-
-
-def test_non_utf8_bytes_are_refused() -> None:
-    """Callers pass UTF-8; anything else raises instead of keying garbage."""
-    with pytest.raises(UnicodeDecodeError):
-        content_key_of_lines(b"caf\xe9")
 
 
 @given(bodies, st.randoms(use_true_random=False))

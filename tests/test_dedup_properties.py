@@ -66,13 +66,13 @@ def test_batch_keeps_the_same_keys_for_any_permutation(
     data: st.DataObject, articles: list[Article]
 ) -> None:
     """Every order of the same input set keeps articles with exactly the same keys."""
-    reference = Deduplicator(keys=("url", "content", "title"), mode="batch", clock=clock)
+    reference = Deduplicator(keys=("url", "content", "title"), clock=clock)
     kept, duplicates = reference.batch(articles)
     assert len(kept) + len(duplicates) == len(articles)
     expected = sorted(sorted(keys) for keys in _keys(reference, kept))
 
     order = data.draw(st.permutations(articles))
-    other = Deduplicator(keys=("url", "content", "title"), mode="batch", clock=clock)
+    other = Deduplicator(keys=("url", "content", "title"), clock=clock)
     kept_again, duplicates_again = other.batch(order)
     assert sorted(sorted(keys) for keys in _keys(other, kept_again)) == expected
     assert sorted(d.source.item or 0 for d in duplicates_again) == sorted(
@@ -83,7 +83,7 @@ def test_batch_keeps_the_same_keys_for_any_permutation(
 @given(article_sets())
 def test_batch_survivors_share_no_exact_key(articles: list[Article]) -> None:
     """No two articles kept by batch mode share a URL or content key."""
-    dedup = Deduplicator(mode="batch", clock=clock)
+    dedup = Deduplicator(clock=clock)
     kept, _ = dedup.batch(articles)
     seen: set[str] = set()
     for keys in _keys(dedup, kept):

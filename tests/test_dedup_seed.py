@@ -155,7 +155,7 @@ def test_batch_keeps_the_same_form_whatever_the_order() -> None:
     forms = [shipped(), shuffled_with_spaces(), tracked_over_http(), feed_item()]
     survivors = set()
     for order in itertools.permutations(forms):
-        kept, duplicates = Deduplicator(mode="batch").batch(order)
+        kept, duplicates = Deduplicator().batch(order)
         assert len(kept) == 1 and len(duplicates) == 3
         survivors.add(kept[0])
     # Same day and the longest raw body: the padded re-export wins by the survivor rule.

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from newsingest.dedup import (
+    Candidate,
     Deduplicator,
     MemoryStore,
     SeenEntry,
@@ -24,7 +25,7 @@ from newsingest.dedup import (
     prune,
     state_info,
 )
-from newsingest.dedup.store import NearSignature
+from newsingest.state import NearSignature
 from newsingest.exceptions import SourceNotFoundError
 from newsingest.fetch import ValidatorStore
 from newsingest.model import Article, Provenance
@@ -125,13 +126,17 @@ def test_a_store_without_claim_decides_the_same(tmp_path: Path) -> None:
     def decide(dedup: Deduplicator) -> list[tuple[str, str] | None]:
         out: list[tuple[str, str] | None] = []
         for url, content, where in records:
-            duplicate = dedup.check_keys(
-                url,
-                content,
-                at=None,
+            candidate = Candidate(
+                keys=[("url", url), ("content", content)],
                 where=where,
-                describe=lambda where=where: (Provenance(reader="t", location=where), None, ""),
+                at=None,
+                body=(),
+                identity=None,
+                title="",
+                url=None,
+                source=Provenance(reader="t", location=where).to_dict(),
             )
+            duplicate = dedup.decide(candidate)
             out.append(None if duplicate is None else (duplicate.key_type, duplicate.kept_source))
         return out
 

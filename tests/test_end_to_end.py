@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from newsingest import Article, Duplicate, ingest
+from newsingest.exceptions import WorkerError
 from newsingest.readers import default_registry
 from newsingest.readers.textfile import SeedTextReader, dumps
 from newsingest.testing import Response, conditional, serve
@@ -398,7 +399,7 @@ class _ExplodingReader:
     ("how", "error", "message"),
     [
         ("raise", ZeroDivisionError, r"reader bug on .*x\.boom"),  # raised in the caller
-        ("exit", RuntimeError, r"worker process \d+ died \(exit code 3\)"),  # not waited for
+        ("exit", WorkerError, r"ingest worker process \d+ died \(exit code 3\)"),  # not waited for
     ],
 )
 def test_a_worker_s_failure_reaches_the_caller(

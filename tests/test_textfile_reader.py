@@ -197,7 +197,8 @@ def test_lossy_writer_flattens_instead_of_refusing() -> None:
 
 def test_segment_limits_name_the_line_that_crossed_them() -> None:
     """An over-long segment and one segment too many are errors at their own line."""
-    from newsingest.readers.textfile import LIMITS, parse
+    from newsingest.readers.textfile import LIMITS
+    from newsingest.readers.textfile import parse_fields as parse
 
     header = "T\n20220101\nhttps://a.example/x\n"
     too_long = header + "ok\n\n" + "x" * (LIMITS["segment_chars"] + 1) + "\n"

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import IO, Any
 
@@ -20,7 +20,7 @@ from newsingest._version import __version__
 from newsingest.dedup import Duplicate
 from newsingest.exceptions import NewsIngestError, NewsIngestWarning
 from newsingest.ingest import RunReport, ingest
-from newsingest.readers import ReaderRegistry, default_registry, is_url
+from newsingest.readers import ReaderRegistry, default_registry
 from newsingest.sinks import JsonlWriter
 
 __all__ = ["build_parser", "main"]
@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-dedup", action="store_true", help="emit duplicates too")
     run.add_argument(
         "--keys",
-        default="url,content",
+        default=None,
         metavar="K1,K2",
         help="dedup keys from url, content, title (default: url,content)",
     )
@@ -267,70 +267,59 @@ def _cmd_readers(out: IO[str]) -> int:
     return EXIT_OK
 
 
-def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
+def _sources(args: argparse.Namespace) -> list[Any]:
     sources: list[Any] = [sys.stdin.buffer if s == "-" else s for s in args.sources]
     for feed_list in args.feeds:
         from newsingest.readers.feed import read_feed_list  # noqa: PLC0415
 
         sources.extend(read_feed_list(feed_list))
-    if not sources:
-        err.write("newsingest ingest: error: no SOURCE given (try --help)\n")
-        return EXIT_USAGE
-    on_error = args.on_error
-    if args.quarantine is not None:
-        on_error = "quarantine"
-    elif on_error == "quarantine":
-        err.write("newsingest ingest: error: --on-error quarantine needs --quarantine FILE\n")
-        return EXIT_USAGE
-    keys = tuple(key.strip() for key in args.keys.split(",") if key.strip())
-    registry = ReaderRegistry()
-    for registration in default_registry():
-        registry.register(
-            registration.reader,
-            suffixes=registration.suffixes,
-            url_prefixes=registration.url_prefixes,
-            sniff=registration.sniff,
-        )
+    return sources
+
+
+def _registry(args: argparse.Namespace) -> ReaderRegistry:
+    """The built-in readers and, unless ``--no-plugins``, the installed plugins."""
+    registry = default_registry().copy()
     if not args.no_plugins:
         registry.load_entry_points()
-    store = None
-    fetcher = None
-    if args.state is not None:
-        from newsingest.dedup import open_store  # noqa: PLC0415
+    return registry
 
-        store = open_store(args.state)
-    if store is not None or any(is_url(source) for source in sources):
-        from newsingest.fetch import Fetcher  # noqa: PLC0415
-        from newsingest.readers.feed import FeedReader  # noqa: PLC0415
 
-        fetcher = Fetcher(validators=store)
-        registry.register(FeedReader(fetcher=fetcher), replace=True)
+def _usage_problem(args: argparse.Namespace, sources: list[Any], registry: ReaderRegistry) -> str:
+    """What is wrong with the command line before anything is read ("" when nothing)."""
+    if not sources:
+        return "no SOURCE given (try --help)"
+    if args.quarantine is None and args.on_error == "quarantine":
+        return "--on-error quarantine needs --quarantine FILE"
     if args.reader is not None and args.reader not in registry:
-        err.write(
-            f"newsingest ingest: error: no reader named {args.reader!r} "
-            f"(registered: {', '.join(registry.names())})\n"
-        )
-        return EXIT_USAGE
+        return f"no reader named {args.reader!r} (registered: {', '.join(registry.names())})"
+    return ""
 
+
+def _exit_code(report: RunReport, failed_hard: bool) -> int:
+    failed = bool(report.error_count) or failed_hard
+    if failed and report.emitted == 0 and report.duplicate_count == 0:
+        return EXIT_USAGE  # nothing could be read
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
+    sources = _sources(args)
+    registry = _registry(args)
+    problem = _usage_problem(args, sources, registry)
+    if problem:
+        err.write(f"newsingest ingest: error: {problem}\n")
+        return EXIT_USAGE
     report = RunReport()
     progress = _Progress(err, enabled=err.isatty() and not args.quiet)
 
-    def show_warning(warning: NewsIngestWarning) -> None:
+    def show(item: NewsIngestError | NewsIngestWarning) -> None:
         if not args.quiet:
-            err.write(f"warning: {warning}\n")
-
-    def show_error(error: NewsIngestError) -> None:
-        if not args.quiet:
-            err.write(f"error: {error}\n")
+            kind = "warning" if isinstance(item, NewsIngestWarning) else "error"
+            err.write(f"{kind}: {item}\n")
 
     duplicates_writer = JsonlWriter(args.duplicates) if args.duplicates else None
-
-    def on_duplicate(duplicate: Duplicate) -> None:
-        if duplicates_writer is not None:
-            duplicates_writer.write(duplicate.to_dict())
-
+    on_error = "quarantine" if args.quarantine is not None else args.on_error
     failed_hard = False
-    dedup_on = not (args.no_dedup or args.no_normalize)
     with JsonlWriter(args.output) as out:
 
         def before_commit() -> None:
@@ -345,15 +334,17 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
                 registry=registry,
                 on_error=on_error,
                 quarantine=args.quarantine,
-                on_warning=show_warning,
+                on_warning=show,
                 # With "raise" the error ends the run and is shown once, below.
-                on_reject=show_error if on_error != "raise" else None,
+                on_reject=show if on_error != "raise" else None,
                 normalize=not args.no_normalize,
-                dedup=dedup_on,
-                keys=keys,
-                state=store,
+                dedup=not (args.no_dedup or args.no_normalize),
+                keys=None
+                if args.keys is None
+                else [k.strip() for k in args.keys.split(",") if k.strip()],
+                state=args.state,
                 near=args.near,
-                on_duplicate=on_duplicate,
+                on_duplicate=None if duplicates_writer is None else _writes(duplicates_writer),
                 before_commit=before_commit,
                 fetch={"concurrency": args.concurrency} if args.fetch else False,
                 concurrency=args.concurrency,
@@ -375,16 +366,16 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
             run.close()
             if duplicates_writer is not None:
                 duplicates_writer.close()
-            if fetcher is not None:
-                fetcher.close()
     progress.done()
     err.write(f"newsingest: {report.summary()}\n")
-    nothing_read = report.emitted == 0 and report.duplicate_count == 0
-    if nothing_read and (report.error_count or failed_hard):
-        return EXIT_USAGE
-    if report.error_count or failed_hard:
-        return EXIT_SOME_FAILED
-    return EXIT_OK
+    return _exit_code(report, failed_hard)
+
+
+def _writes(writer: JsonlWriter) -> Callable[[Duplicate], None]:
+    def write(duplicate: Duplicate) -> None:
+        writer.write(duplicate.to_dict())
+
+    return write
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,7 +4,7 @@ This module owns the Dask integration (extra ``newsingest[dask]``). It is import
 on demand; ``import newsingest`` never imports it or Dask.
 
 * :func:`read_bags` reads sources into a :class:`ReadBags`: a bag of articles (as
-  ``Article.to_dict()`` dicts, normalised by :func:`newsingest.ingest.normalise_article`
+  ``Article.to_dict()`` dicts, normalised by :func:`newsingest.pipeline.normalise.normalise_article`
   and with their content key set), a bag of quarantine records for every rejected record
   or source (:func:`newsingest.sinks.quarantine_record`), and a bag of warning records.
   :func:`read_bag` is the short form that returns the articles and raises (or, if asked,
@@ -380,7 +380,7 @@ def _batch_components(
     for _component, members in components:
         articles = [Article.from_dict(record) for _, record in members]
         kept, duplicates = _deduplicator(keys).batch(articles)
-        out.extend(("kept", article.to_dict()) for article in kept)
+        out.extend(("kept", dict(article.to_dict())) for article in kept)
         out.extend(("duplicate", duplicate.to_dict()) for duplicate in duplicates)
     return out
 

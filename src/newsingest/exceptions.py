@@ -38,6 +38,7 @@ __all__ = [
     "RegistryError",
     "SourceError",
     "SourceNotFoundError",
+    "StoreError",
     "UnsupportedSourceError",
     "WorkerError",
 ]
@@ -191,6 +192,10 @@ class InvalidDateError(NormalizationError):
 
 class RegistryError(NewsIngestError):
     """A reader registration is invalid or clashes with an existing one."""
+
+
+class StoreError(NewsIngestError):
+    """A seen-store file cannot be used (wrong layout version, not a newsingest store)."""
 
 
 class WorkerError(NewsIngestError):

@@ -14,13 +14,22 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 import attrs
 
 from newsingest.exceptions import _where
 
-__all__ = ["PRECISIONS", "SCHEMA_VERSION", "Article", "FrozenMap", "Provenance", "format_utc"]
+__all__ = [
+    "PRECISIONS",
+    "SCHEMA_VERSION",
+    "Article",
+    "ArticleRecord",
+    "FrozenMap",
+    "Provenance",
+    "ProvenanceRecord",
+    "format_utc",
+]
 
 #: Version of the dict layout produced by :meth:`Article.to_dict`.
 SCHEMA_VERSION: Final = 1
@@ -29,6 +38,47 @@ SCHEMA_VERSION: Final = 1
 PRECISIONS: Final = ("year", "month", "day", "hour", "minute", "second", "microsecond")
 
 _ZERO = timedelta(0)
+
+
+class ProvenanceRecord(TypedDict):
+    """:meth:`Provenance.to_dict`'s layout (see :class:`Provenance` for the fields)."""
+
+    reader: str
+    location: str
+    line: int | None
+    item: int | None
+    feed_title: str | None
+    feed_url: str | None
+    entry_id: str | None
+    ordinal: str | None
+    file_id: str | None
+
+
+class ArticleRecord(TypedDict):
+    """:meth:`Article.to_dict`'s layout: the one record type the pipeline's stages pass on.
+
+    Readers with a record fast path build it directly; every other reader's Articles
+    are turned into it once. :class:`Article` is the validated view of a record
+    (:meth:`Article.from_dict`). ``published`` is ISO 8601 UTC with a ``Z``; the
+    sequences are lists; ``extra`` is plain JSON.
+    """
+
+    schema_version: int
+    title: str
+    url: str | None
+    canonical_url: str | None
+    url_key: str | None
+    content_key: str | None
+    published: str | None
+    published_precision: str | None
+    published_raw: str | None
+    body: list[str]
+    summary: str | None
+    authors: list[str]
+    tags: list[str]
+    language: str | None
+    source: ProvenanceRecord
+    extra: dict[str, Any]
 
 
 def _is_http_url(value: str) -> bool:
@@ -177,7 +227,7 @@ class Provenance:
     ordinal: str | None = None
     file_id: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ProvenanceRecord:
         """Return the JSON-safe dict form, omitting nothing (``None`` stays ``None``)."""
         return {
             "reader": self.reader,
@@ -256,7 +306,7 @@ class Article:
         """The body as one string, segments separated by blank lines."""
         return "\n\n".join(self.body)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ArticleRecord:
         """Return a JSON-safe dict with ``schema_version``; see :meth:`from_dict`."""
         published = self.published
         return {

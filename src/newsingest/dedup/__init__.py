@@ -5,14 +5,15 @@ An article is a duplicate when any of its chosen keys (URL, content, title; see
 is nearly the same as a kept one (:mod:`newsingest.dedup.near`). Nothing is dropped
 silently: every duplicate becomes a :class:`Duplicate` record naming the kept article.
 
-Two modes:
+One decision, two ways to drive it:
 
-* **stream** (:meth:`Deduplicator.check`): the first article seen is kept.
+* **stream** (:meth:`Deduplicator.check`, or :meth:`Deduplicator.decide` of a record's
+  :class:`Candidate`, which is what ``ingest()`` does): the first article seen is kept.
 * **batch** (:meth:`Deduplicator.batch`): a whole input set at once; the survivor of each
   group is chosen by a fixed rule (earliest ``published``, then the longest body, then the
   shortest canonical URL, then the keys), so the kept set does not depend on input order.
 
-Memory is explicit: a seen-store (:mod:`newsingest.dedup.store`), in memory by default or
+Memory is explicit: a seen-store (:mod:`newsingest.state`), in memory by default or
 a SQLite file across runs, that ``newsingest state info`` shows and ``state prune`` trims.
 
 The at-least-once contract:
@@ -30,7 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import attrs
 
@@ -38,10 +39,12 @@ from newsingest.dedup.keys import (
     DEFAULT_TITLE_WINDOW,
     KEY_TYPES,
     content_key,
+    scope_of,
     title_key,
-    title_scope,
 )
-from newsingest.dedup.store import (
+from newsingest.exceptions import _where
+from newsingest.model import Article, ArticleRecord, Provenance, ProvenanceRecord, format_utc
+from newsingest.state import (
     MemoryStore,
     NearSignature,
     SeenEntry,
@@ -53,7 +56,6 @@ from newsingest.dedup.store import (
     prune,
     state_info,
 )
-from newsingest.model import Article, Provenance, format_utc
 
 if TYPE_CHECKING:
     from newsingest.dedup.near import NearIndex
@@ -61,7 +63,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TITLE_WINDOW",
     "KEY_TYPES",
-    "MODES",
+    "Candidate",
     "Deduplicator",
     "Duplicate",
     "MemoryStore",
@@ -75,9 +77,6 @@ __all__ = [
     "state_info",
     "title_key",
 ]
-
-#: The two ways a :class:`Deduplicator` is used (see the module docstring).
-MODES: Final = ("stream", "batch")
 
 
 def _utc(seconds: int) -> datetime:
@@ -131,8 +130,80 @@ class Duplicate:
 
 _new_tuple = tuple.__new__
 
-#: What a :class:`Duplicate` says of the duplicate itself: its provenance, URL and title.
-Described = tuple[Provenance, str | None, str]
+
+class Candidate(NamedTuple):
+    """What the dedup decision needs of one record (see :func:`candidate_of`).
+
+    Attributes:
+        keys: ``(key type, key)`` pairs, in the Deduplicator's key order.
+        where: the record's ``Provenance.where()``, remembered for the kept record.
+        at: its ``published`` in unix seconds (title keys only, else ``None``).
+        body: its segments, when near-duplicate detection needs them (else empty).
+        identity: what a record with no key is remembered by (its content key).
+        title: the title as read, for the Duplicate report.
+        url: the URL as read, for the Duplicate report.
+        source: the record's provenance, for the Duplicate report.
+    """
+
+    keys: list[tuple[str, str]]
+    where: str
+    at: int | None
+    body: Sequence[str]
+    identity: str | None
+    title: str
+    url: str | None
+    source: ProvenanceRecord
+
+
+def candidate_of(
+    record: ArticleRecord, keys: Sequence[str], *, with_body: bool = False
+) -> Candidate:
+    """The :class:`Candidate` of a normalised record for a Deduplicator using ``keys``.
+
+    A plain function of the record (picklable with :func:`functools.partial`), so
+    worker processes can prepare candidates and the parent only decides.
+    """
+    found: list[tuple[str, str]] = []
+    body = record["body"]
+    source = record["source"]
+    for kind in keys:
+        if kind == "url":
+            key = record["url_key"]
+        elif kind == "content":
+            key = record["content_key"]
+            if key is None and body:
+                key = content_key(body)
+        else:
+            url = record["canonical_url"] or record["url"]
+            key = title_key(record["title"], scope_of(source["feed_url"], url, source["location"]))
+        if key is not None:
+            found.append((kind, key))
+    at = None
+    if "title" in keys and record["published"] is not None:
+        at = _seconds(record["published"])
+    identity = None
+    if not found and body:
+        identity = record["content_key"] or content_key(body)
+    where = _where(source["location"], source["line"], source["item"])
+    # tuple.__new__ builds the NamedTuple without its Python-level constructor.
+    return _new_tuple(  # type: ignore[no-any-return]
+        Candidate,
+        (
+            found,
+            where,
+            at,
+            body if with_body else (),
+            identity,
+            record["title"],
+            record["url"],
+            source,
+        ),
+    )
+
+
+def _seconds(published: str) -> int:
+    """A record's ``published`` (ISO 8601 with ``Z``) as unix seconds."""
+    return int(datetime.fromisoformat(published[:-1]).replace(tzinfo=timezone.utc).timestamp())
 
 
 def _default_clock() -> datetime:
@@ -155,15 +226,12 @@ class Deduplicator:
             Deduplicator owns it from now on: :meth:`close` closes it.
         near_threshold: enable near-duplicate detection at this estimated similarity
             (needs ``newsingest[near]``); ``None`` disables it.
-        mode: ``"stream"`` or ``"batch"``: which of :meth:`check` / :meth:`batch` the
-            caller means to drive. Recorded as ``self.mode`` for the caller's own
-            use; both methods work whatever it says.
         title_window: how far apart two equal title keys may be to count as duplicates.
         clock: returns the current aware time; used for first-seen stamps and for the
             title window of articles without ``published``.
 
     Raises:
-        ValueError: unknown key types or mode, or an empty key list.
+        ValueError: unknown key types, or an empty key list.
         MissingExtraError: ``near_threshold`` given without ``datasketch`` installed.
     """
 
@@ -172,7 +240,6 @@ class Deduplicator:
         keys: Sequence[str] = ("url", "content"),
         store: SeenStore | None = None,
         near_threshold: float | None = None,
-        mode: str = "stream",
         *,
         title_window: timedelta = DEFAULT_TITLE_WINDOW,
         clock: Callable[[], datetime] | None = None,
@@ -187,12 +254,9 @@ class Deduplicator:
             raise ValueError(f"unknown key types {unknown}; choose from {KEY_TYPES}")
         if len(set(keys)) != len(keys):
             raise ValueError(f"key types must not repeat: {keys}")
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if title_window < timedelta(0):
             raise ValueError(f"title_window must not be negative, got {title_window}")
         self.keys: tuple[str, ...] = keys
-        self.mode = mode
         self.near_threshold = near_threshold
         self.title_window = title_window
         self._window_s = title_window.total_seconds()
@@ -203,14 +267,11 @@ class Deduplicator:
         self._claim: Callable[[list[tuple[str, str]], str, str, int], dict[str, SeenEntry]] = (
             getattr(self._store, "claim", None) or partial(claim_keys, self._store)
         )
+        # Without title keys (whose match depends on time) and near matching (which
+        # must look before keeping), a record none of whose keys is known is kept in
+        # one claim of the store.
+        self._claims = near_threshold is None and "title" not in keys
         self._near: NearIndex | None = None
-        # For check_keys: each key type and where its value is in (url_key, content_key);
-        # None when a key type needs the whole Article (title) or near matching is on.
-        self._exact_slots: tuple[tuple[str, int], ...] | None = (
-            tuple((kind, 0 if kind == "url" else 1) for kind in keys)
-            if near_threshold is None and "title" not in keys
-            else None
-        )
         if near_threshold is not None:
             from newsingest.dedup.near import NearIndex  # noqa: PLC0415 - optional extra
 
@@ -235,21 +296,17 @@ class Deduplicator:
             "duplicates_by_key": dict(sorted(self.duplicates.items())),
         }
 
+    def preparer(self) -> Callable[[ArticleRecord], Candidate]:
+        """:func:`candidate_of` with this Deduplicator's options, as a picklable callable."""
+        return partial(candidate_of, keys=self.keys, with_body=self._near is not None)
+
+    def candidate(self, record: ArticleRecord) -> Candidate:
+        """The :class:`Candidate` of a normalised record (see :func:`candidate_of`)."""
+        return candidate_of(record, self.keys, with_body=self._near is not None)
+
     def keys_of(self, article: Article) -> list[tuple[str, str]]:
         """Return ``(key type, key)`` pairs of an article, in this Deduplicator's key order."""
-        found: list[tuple[str, str]] = []
-        for kind in self.keys:
-            if kind == "url":
-                key = article.url_key
-            elif kind == "content":
-                key = article.content_key
-                if key is None:
-                    key = content_key(article.body)
-            else:
-                key = title_key(article.title, title_scope(article))
-            if key is not None:
-                found.append((kind, key))
-        return found
+        return self.candidate(article.to_dict()).keys
 
     def check(self, article: Article) -> Duplicate | None:
         """Return a :class:`Duplicate` if the article was seen, else ``None`` and keep it.
@@ -257,125 +314,44 @@ class Deduplicator:
         Keeping stages the article's keys (visible to later checks at once); they reach
         the store at :meth:`flush`, which the caller calls after writing the article.
         """
-        return self._check(article, self.keys_of(article))
+        return self.decide(self.candidate(article.to_dict()))
 
-    def check_keys(
-        self,
-        url_key: str | None,
-        content_key: str | None,
-        *,
-        at: int | None,
-        where: str,
-        describe: Callable[[], Described],
-    ) -> Duplicate | None:
-        """:meth:`check` for a record known by its keys alone, without an Article.
-
-        For pipelines that carry records as plain values (``ingest()`` does for seed
-        files): only URL and content keys, and no near-duplicate detection.
-
-        Args:
-            url_key: the record's URL key, or ``None``.
-            content_key: the record's content key, or ``None``.
-            at: the record's ``published`` in unix seconds, or ``None``.
-            where: its ``Provenance.where()``, remembered for the kept record.
-            describe: gives the record's provenance, URL and title (what a
-                :class:`Duplicate` names); called only for a duplicate, to report it.
-
-        Raises:
-            ValueError: this Deduplicator uses title keys or near-duplicate detection,
-                which need the Article.
-        """
-        slots = self._exact_slots
-        if slots is None:
-            raise ValueError("check_keys handles URL and content keys only; use check()")
-        # Loops rather than comprehensions: this runs once per record, with two keys.
-        values = (url_key, content_key)
-        keys: list[tuple[str, str]] = []
-        for kind, index in slots:
-            value = values[index]
-            if value is not None:
-                keys.append((kind, value))
-        found: dict[str, SeenEntry] = {}
-        if keys:
-            # The common case, kept without the general rule's steps: _stage's entries
-            # (no title key here, so no time to keep), staged if no key is known yet.
-            found = self._claim(keys, keys[0][1], where, self._now())
+    def decide(self, candidate: Candidate) -> Duplicate | None:
+        """The one decision: report a duplicate, or keep the record and stage its keys."""
+        keys = candidate.keys
+        now = self._now()
+        if self._claims:
+            if not keys:
+                self._keep(candidate, now)
+                return None
+            found = self._claim(keys, keys[0][1], candidate.where, now)
             if not found:
                 self.kept += 1
                 return None
-        return self._decide(
-            keys, at, where, (), describe=describe, fallback_identity=content_key, found=found
-        )
-
-    def _check(self, article: Article, keys: list[tuple[str, str]]) -> Duplicate | None:
-        published = article.published
-        return self._decide(
-            keys,
-            None if published is None else int(published.timestamp()),
-            article.source.where(),
-            article.body,
-            describe=lambda: (article.source, article.url, article.title),
-            fallback_identity=None if keys else (article.content_key or content_key(article.body)),
-        )
-
-    def _decide(
-        self,
-        keys: list[tuple[str, str]],
-        at: int | None,
-        where: str,
-        body: Sequence[str],
-        *,
-        describe: Callable[[], Described],
-        fallback_identity: str | None,
-        found: dict[str, SeenEntry] | None = None,
-    ) -> Duplicate | None:
-        """The survivor rule: report a duplicate, or keep the record and stage its keys.
-
-        ``found``: the store's entries for ``keys``, when the caller looked them up.
-        """
-        now = self._now()
-        if at is None:
-            at = now
-        store = self._store
-        if found is None:
-            found = store.lookup([key for _, key in keys]) if keys else {}
-        matched: list[tuple[str, str, SeenEntry]] = []
-        if found:
-            for kind, key in keys:
-                entry = found.get(key)
-                if entry is None:
-                    continue
-                if kind == "title" and entry.at is not None and abs(at - entry.at) > self._window_s:
-                    continue
-                matched.append((kind, key, entry))
-        if matched:
-            kind, key, entry = matched[0]
-            self._remember_copy(keys, found, entry.kept, entry.source, now)
-            self.duplicates[kind] += 1
-            source, url, title = describe()
-            return Duplicate(
-                source=source,
-                url=url,
-                title=title,
-                key_type=kind,
-                key=key,
-                matched=tuple(kind for kind, _, _ in matched),
-                kept_key=entry.kept,
-                kept_source=entry.source,
-                kept_first_seen=_utc(entry.first_seen),
+        else:
+            found = self._store.lookup([key for _, key in keys]) if keys else {}
+        at = now if candidate.at is None else candidate.at
+        matched = [
+            (kind, key, entry)
+            for kind, key in keys
+            if (entry := found.get(key)) is not None
+            and not (
+                kind == "title" and entry.at is not None and abs(at - entry.at) > self._window_s
             )
+        ]
+        if matched:
+            return self._exact_duplicate(candidate, found, matched, now)
         near = self._near
-        sketch = None if near is None else near.sketch(body)
+        sketch = None if near is None else near.sketch(candidate.body)
         if near is not None and sketch is not None:
             match = near.best_match(sketch)
             if match is not None:
                 self._remember_copy(keys, found, match.key, match.source, now)
                 self.duplicates["near"] += 1
-                source, url, title = describe()
                 return Duplicate(
-                    source=source,
-                    url=url,
-                    title=title,
+                    source=Provenance(**candidate.source),
+                    url=candidate.url,
+                    title=candidate.title,
                     key_type="near",
                     key=match.key,
                     matched=("near",),
@@ -384,33 +360,64 @@ class Deduplicator:
                     kept_first_seen=_utc(match.first_seen),
                     similarity=match.similarity,
                 )
-        self.kept += 1
-        identity = keys[0][1] if keys else fallback_identity
-        if identity is None:
-            return None  # nothing to remember it by: no URL key, empty body
-        self._stage(keys, identity, where, now, at)
-        if near is not None and sketch is not None and near.add(identity, sketch, where, now):
-            store.add_signatures([NearSignature(identity, near.version, sketch.data, where, now)])
+        identity = self._keep(candidate, now, at)
+        if (
+            near is not None
+            and sketch is not None
+            and identity is not None
+            and near.add(identity, sketch, candidate.where, now)
+        ):
+            self._store.add_signatures(
+                [NearSignature(identity, near.version, sketch.data, candidate.where, now)]
+            )
         return None
+
+    def _exact_duplicate(
+        self,
+        candidate: Candidate,
+        found: dict[str, SeenEntry],
+        matched: list[tuple[str, str, SeenEntry]],
+        now: int,
+    ) -> Duplicate:
+        """Report a record some of whose keys are known; remember its other keys."""
+        kind, key, entry = matched[0]
+        self._remember_copy(candidate.keys, found, entry.kept, entry.source, now)
+        self.duplicates[kind] += 1
+        return Duplicate(
+            source=Provenance(**candidate.source),
+            url=candidate.url,
+            title=candidate.title,
+            key_type=kind,
+            key=key,
+            matched=tuple(kind for kind, _, _ in matched),
+            kept_key=entry.kept,
+            kept_source=entry.source,
+            kept_first_seen=_utc(entry.first_seen),
+        )
+
+    def _keep(self, candidate: Candidate, now: int, at: int | None = None) -> str | None:
+        """Keep a record: stage its keys (title keys with their time); its identity."""
+        self.kept += 1
+        keys = candidate.keys
+        identity = keys[0][1] if keys else candidate.identity
+        if identity is None:
+            return None  # nothing to remember it by: no key, empty body
+        # tuple.__new__ builds the NamedTuple without its Python-level constructor.
+        self._store.add(
+            [
+                _new_tuple(
+                    SeenEntry,
+                    (key, kind, identity, candidate.where, now, at if kind == "title" else None),
+                )
+                for kind, key in keys
+            ]
+        )
+        return identity
 
     def _now(self) -> int:
         """The clock in unix seconds (the default clock without building a datetime)."""
         clock = self._clock
         return int(time.time() if clock is _default_clock else clock().timestamp())
-
-    def _stage(
-        self, keys: list[tuple[str, str]], identity: str, where: str, now: int, at: int | None
-    ) -> None:
-        """Stage a kept article's keys; title keys remember its time for their window."""
-        # tuple.__new__ builds the NamedTuple without its Python-level constructor.
-        self._store.add(
-            [
-                _new_tuple(
-                    SeenEntry, (key, kind, identity, where, now, at if kind == "title" else None)
-                )
-                for kind, key in keys
-            ]
-        )
 
     def _remember_copy(
         self,
@@ -462,11 +469,11 @@ class Deduplicator:
             The kept articles and the duplicates, both in input order.
         """
         items = list(articles)
-        keyed = [self.keys_of(article) for article in items]
-        order = sorted(range(len(items)), key=lambda i: self._rank(items[i], keyed[i]))
+        candidates = [self.candidate(article.to_dict()) for article in items]
+        order = sorted(range(len(items)), key=lambda i: self._rank(items[i], candidates[i].keys))
         results: list[Duplicate | None] = [None] * len(items)
         for index in order:
-            results[index] = self._check(items[index], keyed[index])
+            results[index] = self.decide(candidates[index])
         kept = [article for article, result in zip(items, results, strict=True) if result is None]
         duplicates = [result for result in results if result is not None]
         return kept, duplicates

@@ -35,7 +35,7 @@ words break hashing alike, is negligible for whole-article identity. SHA-256 rat
 than BLAKE2b because it runs on the CPU's SHA extensions (about 2.8 µs against 4.8 µs
 per 4 KB here) and is just as collision resistant. For all-ASCII bodies, the common
 case, the key forms of all segments are made at once on bytes (one ``translate``, one
-``split``); :func:`content_key_of_lines` takes a body that is still raw bytes.
+``split``).
 """
 
 from __future__ import annotations
@@ -60,10 +60,9 @@ __all__ = [
     "DEFAULT_TITLE_WINDOW",
     "KEY_TYPES",
     "TITLE_KEY_VERSION",
-    "ascii_content_key_of_lines",
     "content_key",
-    "content_key_of_lines",
     "key_version",
+    "scope_of",
     "title_key",
     "title_scope",
 ]
@@ -175,32 +174,6 @@ def content_key(body: Iterable[str]) -> str | None:
     return _unicode_key(segments, joined)
 
 
-def content_key_of_lines(data: bytes, skip: int = 0) -> str | None:
-    """Return the content key of a body given as UTF-8 bytes, one segment per line.
-
-    Exactly ``content_key(data.decode("utf-8").split("\\n")[skip:])``: carriage
-    returns, blank lines and surrounding whitespace do not matter. ``skip`` leaves out
-    the first lines (a seed file's header is ``skip=3``). All-ASCII data is keyed
-    without decoding it.
-
-    Raises:
-        UnicodeDecodeError: when non-ASCII ``data`` is not valid UTF-8.
-    """
-    if data.isascii():
-        return ascii_content_key_of_lines(data, skip)
-    text = data.decode("utf-8")
-    segments = text.split(_SEPARATOR)[skip:]
-    return _unicode_key(segments, _SEPARATOR.join(segments) if skip else text)
-
-
-def ascii_content_key_of_lines(data: bytes, skip: int = 0) -> str | None:
-    """:func:`content_key_of_lines` of ``data`` the caller knows to be all ASCII."""
-    forms = _ascii_key_forms(data)
-    if skip:
-        del forms[:skip]
-    return _digest_ascii(forms)
-
-
 def title_scope(article: Article) -> str:
     """Return the source a title key is scoped to.
 
@@ -208,15 +181,19 @@ def title_scope(article: Article) -> str:
     article's (canonical) URL; otherwise the location it was read from. Headlines are
     only compared within one scope: two outlets may well print the same headline.
     """
-    provenance = article.source
-    if provenance.feed_url:
-        return f"feed:{provenance.feed_url}"
-    url = article.canonical_url or article.url
+    source = article.source
+    return scope_of(source.feed_url, article.canonical_url or article.url, source.location)
+
+
+def scope_of(feed_url: str | None, url: str | None, location: str) -> str:
+    """:func:`title_scope` from the fields it reads (of an Article or of its record)."""
+    if feed_url:
+        return f"feed:{feed_url}"
     if url:
         host = urlsplit(url).hostname
         if host:
             return f"host:{host.removeprefix('www.')}"
-    return f"location:{provenance.location}"
+    return f"location:{location}"
 
 
 def title_key(title: str, scope: str) -> str | None:

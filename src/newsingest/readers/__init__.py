@@ -22,7 +22,16 @@ from collections.abc import Callable, Iterable, Iterator
 from importlib import metadata
 from operator import attrgetter
 from pathlib import Path
-from typing import IO, Any, Protocol, TypeAlias, runtime_checkable
+from typing import (
+    IO,
+    TYPE_CHECKING,
+    Any,
+    NamedTuple,
+    Protocol,
+    TypeAlias,
+    TypeVar,
+    runtime_checkable,
+)
 
 import attrs
 
@@ -34,18 +43,28 @@ from newsingest.exceptions import (
     SourceNotFoundError,
     UnsupportedSourceError,
 )
-from newsingest.model import Article
+from newsingest.model import Article, ArticleRecord
+
+if TYPE_CHECKING:
+    from newsingest.state import ValidatorStore
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "SNIFF_BYTES",
+    "BytesReader",
+    "Capabilities",
+    "ManyURLReader",
     "Reader",
     "ReaderItem",
     "ReaderRegistry",
+    "RecordItem",
+    "RecordReader",
     "Registration",
     "SourceLike",
+    "StatefulReader",
     "as_source_list",
     "buffer_stream",
+    "capabilities",
     "default_registry",
     "expand_sources",
     "is_url",
@@ -69,6 +88,10 @@ SourceLike: TypeAlias = "str | os.PathLike[str] | bytes | IO[bytes] | IO[str]"
 #: What a reader yields.
 ReaderItem: TypeAlias = "Article | ParseError | NewsIngestWarning"
 
+#: What a :class:`RecordReader` yields: records in :meth:`Article.to_dict` layout
+#: instead of Articles.
+RecordItem: TypeAlias = "ArticleRecord | ParseError | NewsIngestWarning"
+
 
 @runtime_checkable
 class Reader(Protocol):
@@ -82,9 +105,9 @@ class Reader(Protocol):
     ``url_prefixes`` (tuple such as ``("http://", "https://")``) and
     ``sniff(head: bytes) -> bool``.
 
-    Optional fast path: ``read_data(data: bytes, name: str)``. When a reader has
-    it, ``ingest()`` reads a small file once (for sniffing and parsing alike) and
-    hands over the bytes and the path instead of the path alone.
+    Optional capabilities are the Protocols below (:class:`BytesReader`,
+    :class:`RecordReader`, :class:`ManyURLReader`, :class:`StatefulReader`);
+    ``ingest()`` checks them with ``isinstance`` and uses what a reader offers.
     """
 
     name: str
@@ -97,7 +120,98 @@ class Reader(Protocol):
         ...  # abstract
 
 
+@runtime_checkable
+class BytesReader(Reader, Protocol):
+    """A reader that parses a whole file from bytes already in memory.
+
+    ``ingest()`` reads a small file once, sniffs it and hands the bytes and the path
+    over, instead of the path alone (which the reader would open again).
+    """
+
+    def read_data(self, data: bytes, name: str) -> Iterable[ReaderItem]:
+        """Yield the items of one file's ``data`` (``name``: its path, for provenance)."""
+        ...  # abstract
+
+
+@runtime_checkable
+class RecordReader(Reader, Protocol):
+    """A reader whose fast path yields records rather than Articles.
+
+    ``read_records(data, name)`` must yield exactly what ``read`` would, each Article
+    as its :meth:`Article.to_dict` record: the pipeline passes records between its
+    stages, so such a reader skips building objects nobody asked for. Records must
+    hold the same invariants as Articles (the pipeline does not re-validate them).
+    """
+
+    def read_records(self, data: bytes, name: str) -> Iterable[RecordItem]:
+        """Yield one file's records, rejects and warnings (``name``: its path)."""
+        ...  # abstract
+
+
+@runtime_checkable
+class ManyURLReader(Reader, Protocol):
+    """A reader that polls several URLs at once, items still in URL order.
+
+    A URL that fails as a whole is yielded as its ``SourceError`` (and polling goes
+    on), as ``read`` of that URL alone would raise it.
+    """
+
+    def read_many(
+        self, urls: Iterable[str], *, concurrency: int
+    ) -> Iterable[ReaderItem | SourceError]:
+        """Yield the items of every URL, fetching up to ``concurrency`` at once."""
+        ...  # abstract
+
+
+@runtime_checkable
+class StatefulReader(Reader, Protocol):
+    """A reader that remembers per-source state (feed validators) in the state file.
+
+    ``ingest(state=…)`` reads through ``reader.with_state(store)``, so re-polls send
+    ``If-None-Match`` / ``If-Modified-Since`` from Python as from the command line.
+    """
+
+    def with_state(self, state: ValidatorStore) -> Reader:
+        """A reader like this one that keeps its per-source state in ``state``."""
+        ...  # abstract
+
+
+class Capabilities(NamedTuple):
+    """Which optional Protocols a reader implements (see :func:`capabilities`)."""
+
+    data: bool
+    records: bool
+    many: bool
+    stateful: bool
+
+
+_CAPABILITIES: dict[int, tuple[object, Capabilities]] = {}
+
+
+def capabilities(reader: Reader) -> Capabilities:
+    """The optional Protocols ``reader`` implements, checked once per reader object.
+
+    ``isinstance`` against a runtime Protocol costs microseconds per check, more than
+    parsing a small file; the answer is cached by identity (the reader is kept alive
+    alongside, so an id is never reused for another reader while cached).
+    """
+    cached = _CAPABILITIES.get(id(reader))
+    if cached is not None and cached[0] is reader:
+        return cached[1]
+    found = Capabilities(
+        data=isinstance(reader, BytesReader),
+        records=isinstance(reader, RecordReader),
+        many=isinstance(reader, ManyURLReader),
+        stateful=isinstance(reader, StatefulReader),
+    )
+    if len(_CAPABILITIES) >= 1024:
+        _CAPABILITIES.clear()
+    _CAPABILITIES[id(reader)] = (reader, found)
+    return found
+
+
 Sniffer: TypeAlias = Callable[[bytes], bool]
+_Item = TypeVar("_Item")
 
 
 @attrs.frozen(kw_only=True)
@@ -522,8 +636,8 @@ def read_or_reject(source: SourceLike) -> tuple[str, bytes] | ParseError:
 
 
 def read_whole(
-    read_data: Callable[[bytes, str], Iterable[ReaderItem]], source: SourceLike
-) -> Iterator[ReaderItem]:
+    read_data: Callable[[bytes, str], Iterable[_Item]], source: SourceLike
+) -> Iterator[_Item | ParseError]:
     """Read ``source`` whole and parse it with ``read_data(data, name)``.
 
     The ``read`` of a reader that parses bytes in memory: a source that cannot be

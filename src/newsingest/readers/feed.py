@@ -269,6 +269,14 @@ class FeedReader:
         self.now = now
         self.max_future = max_future
 
+    def with_state(self, state: ValidatorStore) -> FeedReader:
+        """A reader like this one whose fetches send and remember ``state``'s validators.
+
+        Each read fetches with a new :class:`~newsingest.fetch.Fetcher` over ``state``
+        (a fetcher given to this reader is not shared: it has validators of its own).
+        """
+        return FeedReader(validators=state, now=self.now, max_future=self.max_future)
+
     def sniff(self, head: bytes) -> bool:
         """True for an RSS, RDF or Atom document; False for HTML and anything else."""
         return sniff_feed(head)

@@ -30,13 +30,20 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from newsingest.exceptions import NewsIngestWarning, ParseError
-from newsingest.model import Article, Provenance, unchecked_article
+from newsingest.model import (
+    SCHEMA_VERSION,
+    Article,
+    ArticleRecord,
+    format_utc,
+    unchecked_from_dict,
+)
 from newsingest.readers import (
     ReaderItem,
     ReaderRegistry,
+    RecordItem,
     SourceLike,
     expand_sources,
     is_url,
@@ -49,6 +56,7 @@ __all__ = [
     "SeedTextReader",
     "dumps",
     "empty_body_warning",
+    "parse",
     "parse_fields",
     "register",
     "write",
@@ -77,13 +85,14 @@ _SNIFF = re.compile(
 
 
 @lru_cache(maxsize=1 << 16)
-def _day(raw: str) -> datetime:
-    """Midnight UTC of an 8-digit date (cached: a corpus has few distinct days).
+def _day(raw: str) -> str:
+    """Midnight UTC of an 8-digit date, in the record form (cached: a corpus has few
+    distinct days).
 
     Raises:
         ValueError: not a calendar date.
     """
-    return datetime(int(raw[:4]), int(raw[4:6]), int(raw[6:]), tzinfo=timezone.utc)
+    return format_utc(datetime(int(raw[:4]), int(raw[4:6]), int(raw[6:]), tzinfo=timezone.utc))
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -96,6 +105,9 @@ class SeedTextReader:
     ``read`` accepts a file, a directory (recursive, sorted), a glob, raw bytes,
     or an open text or binary stream, and yields one Article per file, a
     ParseError per malformed file, and a NewsIngestWarning for an empty body.
+
+    Its one parse yields records (:meth:`read_records`, what ``ingest()`` uses);
+    the Articles of :meth:`read` and :meth:`read_data` are built from those records.
     """
 
     name = "textfile"
@@ -117,14 +129,60 @@ class SeedTextReader:
 
     def read_data(self, data: bytes, name: str) -> Iterator[ReaderItem]:
         """Parse one file's bytes already in memory (``name`` is its path, for provenance)."""
-        result = parse(data, name)
-        if isinstance(result, ParseError):
-            yield result
-            return
-        article = result
-        if not article.body:
-            yield empty_body_warning(name)
-        yield article
+        for item in self.read_records(data, name):
+            yield unchecked_from_dict(item) if isinstance(item, dict) else item
+
+    def read_records(self, data: bytes, name: str) -> list[RecordItem]:
+        """Parse one file's bytes into its record (``Article.to_dict()`` layout), or its
+        ParseError; an empty body's warning comes first."""
+        fields = parse_fields(data, name)
+        if isinstance(fields, ParseError):
+            return [fields]
+        if not fields.body:
+            return [empty_body_warning(name), _record(fields, name)]
+        return [_record(fields, name)]
+
+
+def parse(data: bytes, name: str) -> Article | ParseError:
+    """Parse one seed file's bytes; return the Article or the ParseError (not raised)."""
+    fields = parse_fields(data, name)
+    if isinstance(fields, ParseError):
+        return fields
+    return unchecked_from_dict(_record(fields, name))
+
+
+def _record(fields: SeedFields, name: str) -> ArticleRecord:
+    """The record of a parsed file."""
+    # Every field was checked by parse_fields (str title, http(s) URL, a calendar
+    # day, str segments): the record holds the invariants an Article checks.
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "title": fields.title,
+        "url": fields.url,
+        "canonical_url": None,
+        "url_key": None,
+        "content_key": None,
+        "published": fields.published,
+        "published_precision": "day",
+        "published_raw": fields.raw_date,
+        "body": fields.body,
+        "summary": None,
+        "authors": [],
+        "tags": [],
+        "language": None,
+        "source": {
+            "reader": "textfile",
+            "location": name,
+            "line": 1,
+            "item": None,
+            "feed_title": None,
+            "feed_url": None,
+            "entry_id": None,
+            "ordinal": fields.ordinal,
+            "file_id": fields.file_id,
+        },
+        "extra": {},
+    }
 
 
 def empty_body_warning(name: str) -> NewsIngestWarning:
@@ -137,34 +195,20 @@ def empty_body_warning(name: str) -> NewsIngestWarning:
     )
 
 
-#: What :func:`parse_fields` returns for a good file: title, raw date, published
-#: (aware UTC midnight), URL, body segments, and the file name's ordinal and id (or
-#: ``None``). The body is lines 4 on of the file: ``content_key_of_lines(data, skip=3)``
-#: keys it from the raw bytes.
-SeedFields = tuple[str, str, datetime, str, list[str], str | None, str | None]
+class SeedFields(NamedTuple):
+    """What :func:`parse_fields` returns for a good file."""
 
-
-def parse(data: bytes, name: str) -> Article | ParseError:
-    """Parse one seed file's bytes; return the Article or the ParseError (not raised)."""
-    fields = parse_fields(data, name)
-    if isinstance(fields, ParseError):
-        return fields
-    title, raw_date, published, url, body, ordinal, file_id = fields
-    # Every field was checked by parse_fields (str title, http(s) URL, aware UTC date,
-    # str segments), so the validated constructor would only repeat that work.
-    return unchecked_article(
-        {
-            "title": title,
-            "url": url,
-            "published": published,
-            "published_precision": "day",
-            "published_raw": raw_date,
-            "body": tuple(body),
-            "source": Provenance(
-                reader="textfile", location=name, line=1, ordinal=ordinal, file_id=file_id
-            ),
-        }
-    )
+    title: str
+    #: line 2 as read (``YYYYMMDD``)
+    raw_date: str
+    #: midnight UTC of that day, in the record form (``YYYY-MM-DDT00:00:00Z``)
+    published: str
+    url: str
+    #: the body segments, stripped, blank lines dropped, order kept
+    body: list[str]
+    #: the ``NNN`` and ``<16 hex>`` parts of a ``NNN_<16 hex>.txt`` file name
+    ordinal: str | None
+    file_id: str | None
 
 
 def _fail(name: str, message: str, line: int | None, reason: str) -> ParseError:
@@ -172,11 +216,32 @@ def _fail(name: str, message: str, line: int | None, reason: str) -> ParseError:
 
 
 def parse_fields(data: bytes, name: str) -> SeedFields | ParseError:
-    """Parse and check one seed file's bytes into plain values (see :data:`SeedFields`).
+    """Parse and check one seed file's bytes (see :class:`SeedFields`).
 
-    The checks and errors of :func:`parse`, without building an Article: the ingest
-    pipeline turns these values straight into a record when nobody asks for objects.
+    Every violation is returned (not raised) as a ParseError naming the file and line.
     """
+    text = _decoded(data, name)
+    if isinstance(text, ParseError):
+        return text
+    lines = text.split("\n")  # one split for header and body: no copy of the body between
+    header = _header(lines, name)
+    if isinstance(header, ParseError):
+        return header
+    title, raw_date, published, url = header
+    del lines[:3]  # the body's lines, as read
+    body = _body(lines, len(text), name)
+    if isinstance(body, ParseError):
+        return body
+    ordinal = file_id = None
+    match = _NAME_RE.match(name[max(name.rfind("/"), name.rfind(os.sep)) + 1 :])
+    if match:
+        ordinal, file_id = match.group(1), match.group(2)
+    # tuple.__new__: the NamedTuple without its Python-level constructor (per file)
+    return tuple.__new__(SeedFields, (title, raw_date, published, url, body, ordinal, file_id))
+
+
+def _decoded(data: bytes, name: str) -> str | ParseError:
+    """The file's text: size, NUL bytes, BOM, UTF-8 and emptiness checked."""
     if len(data) > LIMITS["file_bytes"]:
         return _fail(
             name,
@@ -200,9 +265,12 @@ def parse_fields(data: bytes, name: str) -> SeedFields | ParseError:
         )
     if not text or text.isspace():  # not text.strip(): that copies the whole text
         return _fail(name, "empty file: expected title, date, URL and body", 1, "empty")
-    lines = text.split("\n")  # one split for header and body: no copy of the body between
-    count = len(lines)
+    return text
 
+
+def _header(lines: list[str], name: str) -> tuple[str, str, str, str] | ParseError:
+    """Title, raw date, its record form and URL from lines 1-3, each checked."""
+    count = len(lines)
     title = lines[0].strip()
     if not title:
         return _fail(name, "line 1 must be the title, found a blank line", 1, "missing_title")
@@ -213,24 +281,10 @@ def parse_fields(data: bytes, name: str) -> SeedFields | ParseError:
             1,
             "field_too_long",
         )
-
     raw_date = lines[1].strip() if count > 1 else ""
-    if not raw_date:
-        return _fail(name, "line 2 must be the date as YYYYMMDD, found nothing", 2, "missing_date")
-    if not (len(raw_date) == 8 and raw_date.isascii() and raw_date.isdigit()):
-        return _fail(
-            name,
-            f"line 2 must be the date as YYYYMMDD (8 digits), found {raw_date[:40]!r}",
-            2,
-            "bad_date",
-        )
-    try:
-        published = _day(raw_date)
-    except ValueError as error:
-        return _fail(
-            name, f"line 2 date {raw_date!r} is not a calendar date: {error}", 2, "bad_date"
-        )
-
+    published = _date(raw_date, name)
+    if isinstance(published, ParseError):
+        return published
     url = lines[2].strip() if count > 2 else ""
     if not url:
         return _fail(name, "line 3 must be the article URL, found nothing", 3, "missing_url")
@@ -245,8 +299,30 @@ def parse_fields(data: bytes, name: str) -> SeedFields | ParseError:
         return _fail(
             name, f"line 3 must be an absolute http(s) URL, found {url[:80]!r}", 3, "bad_url"
         )
+    return title, raw_date, published, url
 
-    del lines[:3]  # the body's lines, as read
+
+def _date(raw_date: str, name: str) -> str | ParseError:
+    """Line 2 checked as a calendar ``YYYYMMDD``, in the record form."""
+    if not raw_date:
+        return _fail(name, "line 2 must be the date as YYYYMMDD, found nothing", 2, "missing_date")
+    if not (len(raw_date) == 8 and raw_date.isascii() and raw_date.isdigit()):
+        return _fail(
+            name,
+            f"line 2 must be the date as YYYYMMDD (8 digits), found {raw_date[:40]!r}",
+            2,
+            "bad_date",
+        )
+    try:
+        return _day(raw_date)
+    except ValueError as error:
+        return _fail(
+            name, f"line 2 date {raw_date!r} is not a calendar date: {error}", 2, "bad_date"
+        )
+
+
+def _body(lines: list[str], text_chars: int, name: str) -> list[str] | ParseError:
+    """The body segments of lines 4 on, with the segment limits checked."""
     body = list(filter(None, map(str.strip, lines)))  # no bytecode per line
     # Both limits can only be crossed by a long body: the common file skips the scans.
     if len(body) > LIMITS["segments"]:
@@ -256,7 +332,7 @@ def parse_fields(data: bytes, name: str) -> SeedFields | ParseError:
             name, f"more than {LIMITS['segments']} body segments", number, "too_many_segments"
         )
     if (
-        len(text) > LIMITS["segment_chars"]
+        text_chars > LIMITS["segment_chars"]
         and body
         and max(map(len, body)) > LIMITS["segment_chars"]
     ):
@@ -269,12 +345,7 @@ def parse_fields(data: bytes, name: str) -> SeedFields | ParseError:
             4 + index,
             "field_too_long",
         )
-
-    ordinal = file_id = None
-    match = _NAME_RE.match(name[max(name.rfind("/"), name.rfind(os.sep)) + 1 :])
-    if match:
-        ordinal, file_id = match.group(1), match.group(2)
-    return title, raw_date, published, url, body, ordinal, file_id
+    return body
 
 
 def _index_of_nth_nonempty(items: list[str], n: int) -> int:

@@ -1,15 +1,24 @@
-"""Seen-stores: the explicit, inspectable memory of which dedup keys were already kept.
+"""The state room: what one ``--state`` file remembers between runs.
 
-A store maps versioned keys (``"u1:…"``, ``"c1:…"``, ``"t1:…"``) to a :class:`SeenEntry`
-saying which kept article owns the key, where it came from and when it was first seen.
-It also keeps near-duplicate signatures and HTTP validators (ETag / Last-Modified) so
-that one ``--state state.db`` file holds everything a monitor remembers between runs.
+A monitor polls the same feeds and reads the same dumps run after run; everything it
+must carry from one run to the next lives in one store, and this module owns it:
 
-Two implementations share the :class:`SeenStore` protocol:
+* **seen keys**: which versioned dedup keys (``"u1:…"``, ``"c1:…"``, ``"t1:…"``) were
+  already kept, each as a :class:`SeenEntry` saying which kept article owns the key,
+  where it came from and when it was first seen (what the
+  :class:`~newsingest.dedup.Deduplicator` asks);
+* **near-duplicate signatures** of kept articles (:class:`NearSignature`);
+* **feed validators** (ETag / Last-Modified) that :mod:`newsingest.fetch` sends back
+  for conditional GET (the :class:`ValidatorStore` part of a store).
+
+Two implementations share the :class:`SeenStore` protocol (a :class:`ValidatorStore`
+too):
 
 * :class:`MemoryStore`: a dict, for one run (the default).
-* :class:`SQLiteStore`: a real SQLite file in WAL mode, for use across runs and by several
-  processes at once.
+* :class:`SQLiteStore`: a real SQLite file in WAL mode with a versioned layout
+  (:data:`STORE_SCHEMA_VERSION`), for use across runs and by several processes at
+  once; :func:`state_info` and :func:`prune` serve ``newsingest state info`` and
+  ``newsingest state prune``.
 
 The commit contract (at-least-once):
     ``add()``, ``add_signatures()`` and ``set_validators()`` only *stage* their data; it is
@@ -23,6 +32,9 @@ The commit contract (at-least-once):
 Two processes sharing one SQLite file never corrupt it (every commit is one short
 ``BEGIN IMMEDIATE`` transaction with a busy timeout), but they may both keep an article
 neither had seen yet; that again errs on the side of emitting twice.
+
+The state room sits below the readers and the fetcher: it imports neither
+:mod:`newsingest.fetch` nor httpx or feedparser, so anything may hold a store.
 """
 
 from __future__ import annotations
@@ -36,7 +48,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Final, NamedTuple, Protocol, runtime_checkable
 
-from newsingest.exceptions import NewsIngestError, SourceNotFoundError
+from newsingest.exceptions import SourceNotFoundError, StoreError
 from newsingest.model import format_utc
 
 __all__ = [
@@ -46,7 +58,7 @@ __all__ = [
     "SQLiteStore",
     "SeenEntry",
     "SeenStore",
-    "StoreError",
+    "ValidatorStore",
     "claim_keys",
     "open_store",
     "prune",
@@ -97,10 +109,6 @@ _UPSERT_SEEN: Final = (
 )
 
 
-class StoreError(NewsIngestError):
-    """A seen-store file cannot be used (wrong layout version, not a newsingest store)."""
-
-
 class SeenEntry(NamedTuple):
     """One remembered key.
 
@@ -140,7 +148,27 @@ class NearSignature(NamedTuple):
 
 
 @runtime_checkable
-class SeenStore(Protocol):
+class ValidatorStore(Protocol):
+    """Where the validators (ETag / Last-Modified) of each feed URL live between polls.
+
+    :class:`~newsingest.fetch.Fetcher` sends them back as ``If-None-Match`` /
+    ``If-Modified-Since``. Every :class:`SeenStore` is one, so the ``--state`` file
+    keeps them beside the seen keys. Implementations must be safe to call from
+    several threads.
+    """
+
+    def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
+        """Return ``(etag, last_modified)`` remembered for ``url``, or ``None``."""
+        ...  # abstract
+
+    def set_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        """Remember (a :class:`SeenStore`: stage) the validators of ``url``; both ``None``
+        forgets them."""
+        ...  # abstract
+
+
+@runtime_checkable
+class SeenStore(ValidatorStore, Protocol):
     """What the :class:`~newsingest.dedup.Deduplicator` needs from a memory of seen keys.
 
     Staged data (``add``, ``add_signatures``, ``set_validators``) is visible to this
@@ -162,14 +190,6 @@ class SeenStore(Protocol):
 
     def signatures(self, version: str) -> Iterator[NearSignature]:
         """Yield every known signature made by algorithm ``version``."""
-        ...  # abstract
-
-    def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
-        """Return ``(etag, last_modified)`` remembered for a feed URL, or ``None``."""
-        ...  # abstract
-
-    def set_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        """Stage the validators of a feed URL (durable at :meth:`commit`)."""
         ...  # abstract
 
     def commit(self) -> None:

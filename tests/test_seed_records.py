@@ -1,11 +1,9 @@
-"""Seed files take a record path in ingest(): it must give exactly what the object path gives.
+"""The seed reader's record fast path, checked against the general rule.
 
-``ingest()`` turns a seed file straight into a record (parse → normalise → keys →
-dict) without building Articles, when the dedup in use needs only URL and content
-keys. The object path (reader → Article → ``normalise_article`` → ``Deduplicator.check``
-→ ``to_dict``) is what every other reader takes. A registry whose seed reader is a
-subclass sends seed files down the object path, so the two can be compared on the same
-files: records, order, reports, rejects, warnings and duplicates must all be equal.
+``SeedTextReader.read_records`` builds records in ``Article.to_dict()`` layout without
+Article objects; the pipeline does not re-validate them. So every record it makes must
+pass the validated constructor unchanged, and a run must not depend on the number of
+worker processes.
 """
 
 from __future__ import annotations
@@ -18,35 +16,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsingest import Duplicate, NewsIngestWarning, ingest
-from newsingest.ingest import _Stage
-from newsingest.readers import ReaderRegistry, default_registry
+from newsingest import Article, Duplicate, NewsIngestWarning, ingest
 from newsingest.readers.textfile import SeedTextReader
 from tests.strategies import http_urls, seed_line
 
 
-class ObjectPathSeedReader(SeedTextReader):
-    """The seed reader under another type, so ingest() takes the object path for it."""
-
-
-def object_path_registry() -> ReaderRegistry:
-    """The default registry, in the same order, with the seed reader swapped."""
-    registry = default_registry().copy()
-    seed = next(registration for registration in registry if registration.name == "textfile")
-    registry.register(
-        ObjectPathSeedReader(), suffixes=seed.suffixes, sniff=seed.sniff, replace=True
-    )
-    return registry
-
-
-def run(root: Path, *, objects: bool, **options: Any) -> dict[str, Any]:
+def run(root: Path, **options: Any) -> dict[str, Any]:
     """Ingest ``root``; return everything observable about the run."""
     rejects: list[dict[str, Any]] = []
     duplicates: list[Duplicate] = []
     warnings: list[NewsIngestWarning] = []
     result = ingest(
         [root],
-        registry=object_path_registry() if objects else None,
         on_error="quarantine",
         quarantine=rejects.append,
         on_duplicate=duplicates.append,
@@ -132,39 +113,60 @@ def write(root: Path, corpus: list[tuple[str, bytes]]) -> None:
 
 
 @settings(max_examples=150)
-@given(corpus=corpora())
-def test_record_path_equals_object_path_on_any_seed_files(corpus: list[tuple[str, bytes]]) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        write(root, corpus)
-        assert run(root, objects=False) == run(root, objects=True)
+@given(data=seed_files(), name=st.sampled_from(["001_00000000000000ab.txt", "plain.txt"]))
+def test_seed_records_pass_the_validated_constructor_unchanged(data: bytes, name: str) -> None:
+    """Every record the fast path builds is what Article.from_dict accepts and gives back."""
+    for item in SeedTextReader().read_records(data, name):
+        if isinstance(item, dict):
+            assert Article.from_dict(item).to_dict() == item
 
 
-@settings(max_examples=40)
-@given(corpus=corpora())
-def test_articles_from_the_record_path_equal_the_object_path(
-    corpus: list[tuple[str, bytes]],
-) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        write(root, corpus)
-        fast = list(ingest([root], on_error="skip"))
-        slow = list(ingest([root], on_error="skip", registry=object_path_registry()))
-        assert fast == slow
+@settings(max_examples=150)
+@given(data=seed_files())
+def test_read_data_gives_the_articles_of_the_records(data: bytes) -> None:
+    """read_data's Articles equal the validated Articles of read_records' records."""
+    reader = SeedTextReader()
+    records = list(reader.read_records(data, "a.txt"))
+    articles = list(reader.read_data(data, "a.txt"))
+    expected = [Article.from_dict(i) if isinstance(i, dict) else i for i in records]
+    assert [type(i) for i in articles] == [type(i) for i in expected]
+    assert [a for a in articles if isinstance(a, Article)] == [
+        a for a in expected if isinstance(a, Article)
+    ]
 
 
-@settings(max_examples=40)
+@settings(max_examples=60)
 @given(corpus=corpora(), keys=st.sampled_from([("url",), ("content",), ("content", "url")]))
-def test_record_path_applies_every_url_and_content_key_order(
+def test_any_seed_corpus_runs_whatever_the_key_order(
     corpus: list[tuple[str, bytes]], keys: tuple[str, ...]
 ) -> None:
+    """Every file ends in one bucket: emitted + duplicates + rejected records = files."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         write(root, corpus)
-        assert run(root, objects=False, keys=keys) == run(root, objects=True, keys=keys)
+        outcome = run(root, keys=keys)
+        report = outcome["report"]
+        assert report["read"] == len(corpus)
+        rejected = sum(report["errors"].values())
+        assert report["emitted"] + sum(report["duplicates"].values()) + rejected == len(corpus)
+        assert len(outcome["lines"]) == report["emitted"]
 
 
-def test_record_path_reports_a_duplicate_with_the_copy_s_provenance(tmp_path: Path) -> None:
+def test_two_workers_give_exactly_the_run_of_one_process(tmp_path: Path) -> None:
+    """Lines, report, rejects, warnings and duplicates are equal with workers=2."""
+    texts = [
+        "Title {n}\n20220206\nhttps://example.com/{n}?utm_source=x\nBody {n}.\nMore.\n",
+        "Copy {n}\n20220206\nhttps://example.com/{n}\nMore.\nBody {n}.\n",
+        "Bad {n}\n2022\nhttps://example.com/b{n}\nBody.\n",
+        "Empty {n}\n20220206\nhttps://example.com/e{n}\n",
+    ]
+    for n in range(150):
+        (tmp_path / f"{n:04d}.txt").write_text(texts[n % 4].format(n=n // 2))
+    assert run(tmp_path, workers=2) == run(tmp_path)
+
+
+def test_a_duplicate_is_reported_with_the_copy_s_provenance(tmp_path: Path) -> None:
+    """The Duplicate names the copy (title, file, ordinal) and where the kept one was."""
     body = "First paragraph.\nSecond paragraph.\n"
     (tmp_path / "001_0000000000000001.txt").write_text(
         f"A title\n20220206\nhttps://example.com/a\n{body}"
@@ -183,30 +185,13 @@ def test_record_path_reports_a_duplicate_with_the_copy_s_provenance(tmp_path: Pa
     assert duplicate.kept_source == f"{tmp_path / '001_0000000000000001.txt'}:1"
 
 
-def test_title_keys_take_the_object_path_and_still_work(tmp_path: Path) -> None:
+def test_title_keys_dedup_seed_files(tmp_path: Path) -> None:
+    """Equal titles of one host within the window are duplicates by title."""
     (tmp_path / "a.txt").write_text("Same title\n20220206\nhttps://example.com/a\nOne.\n")
     (tmp_path / "b.txt").write_text("Same title\n20220207\nhttps://example.com/b\nTwo.\n")
     result = ingest([tmp_path], keys=("title",))
     assert [article.url for article in result] == ["https://example.com/a"]
     assert result.report.duplicates == {"title": 1}
-
-
-def test_seed_files_take_the_record_path_unless_title_keys_need_articles(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "a.txt").write_text("Title\n20220206\nhttps://example.com/a\nOne.\n")
-    calls: list[str] = []
-    original = _Stage._seed
-
-    def counting(self: _Stage, data: bytes, name: str, *, serialise: bool) -> list[Any]:
-        calls.append(name)
-        return original(self, data, name, serialise=serialise)
-
-    monkeypatch.setattr(_Stage, "_seed", counting)
-    assert len(list(ingest([tmp_path]))) == 1
-    assert calls == [str(tmp_path / "a.txt")]
-    assert len(list(ingest([tmp_path], keys=("url", "title")))) == 1
-    assert len(calls) == 1
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -1,0 +1,1 @@
+"""The stages of ingest(): read, normalise, dedup decision, policy, output, workers."""

@@ -1,0 +1,244 @@
+"""The read stage: sources -> readers -> normalised records, errors and warnings.
+
+:meth:`ReadStage.plan` groups sources into :class:`~newsingest.pipeline.items.Chunk`
+units of work (runs of local files, runs of URLs, single streams); calling the stage
+on a chunk yields its :data:`~newsingest.pipeline.items.StageItem` in source order.
+The stage is a plain picklable value, so :func:`~newsingest.pipeline.workers.ordered_map`
+may run file chunks in worker processes. It knows no concrete reader: what a reader
+offers beyond ``read`` is asked of its declared Protocols
+(:func:`~newsingest.readers.capabilities`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import attrs
+
+from newsingest.exceptions import (
+    NewsIngestError,
+    NewsIngestWarning,
+    ParseError,
+    SourceError,
+    SourceNotFoundError,
+)
+from newsingest.model import Article, ArticleRecord
+from newsingest.pipeline.items import Accepted, Chunk, Emitted, Rejected, StageItem, Warned
+from newsingest.pipeline.normalise import normalise_record
+from newsingest.readers import (
+    SNIFF_BYTES,
+    Capabilities,
+    Reader,
+    ReaderItem,
+    ReaderRegistry,
+    SourceLike,
+    buffer_stream,
+    capabilities,
+    is_url,
+    read_file,
+)
+
+if TYPE_CHECKING:
+    from newsingest.dedup import Candidate
+    from newsingest.state import ValidatorStore
+
+__all__ = ["CHUNK_FILES", "CHUNK_PATH_BYTES", "READ_ONCE_BYTES", "ReadStage"]
+
+#: Files up to this size are read once, then sniffed and parsed from memory.
+READ_ONCE_BYTES = 1 << 20
+#: Local files per chunk: coarse units keep inter-process traffic low.
+CHUNK_FILES = 64
+#: Largest total path length of one chunk (what is sent to a worker stays small).
+CHUNK_PATH_BYTES = 16 << 10
+
+
+class _Opened(NamedTuple):
+    """A source with its reader chosen."""
+
+    reader: Reader
+    #: the source (a stream buffered so it could be sniffed)
+    source: SourceLike
+    #: the bytes of a small file, read once
+    data: bytes | None
+    name: str
+    #: the reader's records are taken directly (RecordReader, nothing to hydrate)
+    records: bool
+
+
+@attrs.frozen(kw_only=True)
+class ReadStage:
+    """Read, parse and normalise sources; prepare each record's dedup candidate.
+
+    Attributes:
+        registry: where readers are resolved per source.
+        forced: one reader for every source instead of resolving.
+        normalize: add canonical URL and keys (off: records pass as read).
+        prepare: builds a record's dedup :class:`~newsingest.dedup.Candidate`
+            (``None``: no dedup).
+        fetch: options for :func:`newsingest.hydrate.hydrate`, or ``None``.
+        concurrency: URLs polled at once by a reader that can poll many.
+        state: the state store readers with per-source state keep it in; it stays
+            in this process (worker processes read local files only).
+    """
+
+    registry: ReaderRegistry
+    forced: Reader | None = None
+    normalize: bool = True
+    prepare: Callable[[ArticleRecord], Candidate] | None = None
+    fetch: Mapping[str, Any] | None = None
+    concurrency: int = 4
+    state: ValidatorStore | None = attrs.field(default=None, eq=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        fields = attrs.asdict(self, recurse=False)
+        fields["state"] = None  # the store is this process's: never sent to a worker
+        return (_rebuild, (fields,))
+
+    def plan(self, sources: Iterable[SourceLike]) -> Iterator[Chunk]:
+        """Group sources, in order: runs of local files, runs of URLs, single others."""
+        run: list[SourceLike] = []
+        run_urls = False
+        path_bytes = 0
+        for source in sources:
+            url = is_url(source)
+            file = not url and isinstance(source, (str, os.PathLike))
+            if run and (url != run_urls or not (file or url)):
+                yield Chunk(run, portable=not run_urls, urls=run_urls)
+                run, path_bytes = [], 0
+            if not (file or url):
+                yield Chunk([source], portable=False, urls=False)
+                continue
+            run.append(source)
+            run_urls = url
+            if file:
+                path_bytes += len(source) if isinstance(source, str) else len(os.fspath(source))  # type: ignore[arg-type]
+                if len(run) >= CHUNK_FILES or path_bytes >= CHUNK_PATH_BYTES:
+                    yield Chunk(run, portable=True, urls=False)
+                    run, path_bytes = [], 0
+        if run:
+            yield Chunk(run, portable=not run_urls, urls=run_urls)
+
+    def __call__(self, chunk: Chunk) -> Iterator[StageItem]:
+        """The items of every source of ``chunk``, in order."""
+        poller = self._poller() if chunk.urls and len(chunk.sources) > 1 else None
+        if poller is not None:
+            yield from self._many(poller, [str(url) for url in chunk.sources])
+            return
+        files = chunk.portable  # local files only
+        forced = None if self.forced is None else self.forced.name
+        for source in chunk.sources:
+            name = forced
+            try:  # one loop, no generator per source: a seed file is one record
+                opened = self._open(source, files)
+                name = opened.name
+                if opened.records:
+                    reader: Any = opened.reader
+                    for record in reader.read_records(opened.data, os.fspath(source)):  # type: ignore[arg-type]
+                        yield self._item(record, name, records=True)
+                else:
+                    for item in self._items(opened.reader, opened.source, opened.data):
+                        yield self._item(item, name)
+            except SourceError as error:
+                yield Rejected(error, name, counts_as_read=False)
+
+    def _open(self, source: SourceLike, file: bool) -> _Opened:
+        """Choose the reader for ``source`` (reading a small file once, for both)."""
+        data = _read_small_file(source) if file else None
+        if data is None and self.forced is None:
+            source = buffer_stream(source)
+        reader = self.forced or self.registry.resolve(
+            source, head=None if data is None else data[:SNIFF_BYTES]
+        )
+        able = capabilities(reader)
+        reader = self._bound(reader, able)
+        records = data is not None and self.fetch is None and able.records
+        return _new_tuple(_Opened, (reader, source, data, reader.name, records))
+
+    def _poller(self) -> Reader | None:
+        """The URL reader, when it polls many URLs at once and nothing forbids it."""
+        if self.forced is not None or self.fetch is not None or self.concurrency < 2:
+            return None
+        try:
+            reader = self.registry.resolve("https://")
+        except NewsIngestError:
+            return None
+        able = capabilities(reader)
+        return self._bound(reader, able) if able.many else None
+
+    def _bound(self, reader: Reader, able: Capabilities) -> Reader:
+        """``reader`` keeping its per-source state in the run's state store."""
+        if self.state is not None and able.stateful:
+            return reader.with_state(self.state)  # type: ignore[attr-defined, no-any-return]
+        return reader
+
+    def _many(self, reader: Reader, urls: list[str]) -> Iterator[StageItem]:
+        for item in reader.read_many(urls, concurrency=self.concurrency):  # type: ignore[attr-defined]
+            if isinstance(item, SourceError) and getattr(item, "item", None) is None:
+                yield Rejected(item, reader.name, counts_as_read=False)  # a whole URL failed
+            else:
+                yield self._item(item, reader.name)
+
+    def _items(
+        self, reader: Reader, source: SourceLike, data: bytes | None
+    ) -> Iterable[ReaderItem]:
+        """What ``reader`` makes of ``source`` as Articles (``data``: its bytes, when read)."""
+        items: Iterable[ReaderItem]
+        if data is not None and capabilities(reader).data:
+            items = reader.read_data(data, os.fspath(source))  # type: ignore[attr-defined, arg-type]
+        else:
+            items = reader.read(source)
+        if self.fetch is not None:
+            from newsingest.hydrate import hydrate  # noqa: PLC0415 - needs httpx
+
+            items = hydrate(items, **self.fetch)
+        return items
+
+    def _item(self, item: object, reader: str, *, records: bool = False) -> StageItem:
+        """One reader item as a stage item: an accepted record, a warning or a reject.
+
+        ``records``: the item comes from a :class:`~newsingest.readers.RecordReader`'s
+        ``read_records``, where a dict is a record (anywhere else it is a reader bug).
+        """
+        if records and isinstance(item, dict):
+            record: ArticleRecord = item  # type: ignore[assignment]
+        elif isinstance(item, Article):
+            record = item.to_dict()
+        elif isinstance(item, NewsIngestWarning):
+            return Warned(item)
+        elif isinstance(item, NewsIngestError):
+            return Rejected(item, reader, counts_as_read=isinstance(item, ParseError))
+        else:
+            raise TypeError(
+                f"reader {reader!r} yielded {type(item).__name__}; readers yield "
+                "Article, ParseError (or another NewsIngestError) or NewsIngestWarning"
+            )
+        if self.normalize:
+            normalised = normalise_record(record)
+            if isinstance(normalised, ParseError):
+                return Rejected(normalised, reader, counts_as_read=True)
+        prepare = self.prepare
+        # tuple.__new__: the NamedTuple without its Python-level constructor (per record)
+        return _new_tuple(Accepted, (Emitted(record), None if prepare is None else prepare(record)))
+
+
+_new_tuple = tuple.__new__
+
+
+def _rebuild(fields: dict[str, Any]) -> ReadStage:
+    return ReadStage(**fields)
+
+
+def _read_small_file(source: SourceLike) -> bytes | None:
+    """The whole content of a small file at path ``source``; ``None`` when larger.
+
+    Raises:
+        SourceNotFoundError: the path does not exist.
+    """
+    try:
+        return read_file(source, READ_ONCE_BYTES)  # type: ignore[arg-type]
+    except FileNotFoundError:
+        raise SourceNotFoundError("no such file", source=os.fspath(source)) from None  # type: ignore[arg-type]
+    except OSError:
+        return None  # a directory, no permission…: let the reader say what it makes of it
