@@ -25,10 +25,11 @@ from newsingest.dedup import (
     prune,
     state_info,
 )
-from newsingest.state import NearSignature
 from newsingest.exceptions import SourceNotFoundError
 from newsingest.fetch import ValidatorStore
 from newsingest.model import Article, Provenance
+from newsingest.state import NearSignature
+from newsingest.testing import make_article
 
 DAY = 86_400
 NOW = datetime(2024, 6, 1, tzinfo=timezone.utc)
@@ -132,11 +133,9 @@ def test_a_store_without_claim_decides_the_same(tmp_path: Path) -> None:
                 at=None,
                 body=(),
                 identity=None,
-                title="",
-                url=None,
-                source=Provenance(reader="t", location=where).to_dict(),
             )
-            duplicate = dedup.decide(candidate)
+            copy = make_article(source=Provenance(reader="t", location=where)).to_dict()
+            duplicate = dedup.decide(candidate, lambda copy=copy: copy)
             out.append(None if duplicate is None else (duplicate.key_type, duplicate.kept_source))
         return out
 

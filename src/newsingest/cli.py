@@ -19,7 +19,7 @@ from typing import IO, Any
 from newsingest._version import __version__
 from newsingest.dedup import Duplicate
 from newsingest.exceptions import NewsIngestError, NewsIngestWarning
-from newsingest.ingest import RunReport, ingest
+from newsingest.ingest import OnError, RunReport, ingest
 from newsingest.readers import ReaderRegistry, default_registry
 from newsingest.sinks import JsonlWriter
 
@@ -318,7 +318,7 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
             err.write(f"{kind}: {item}\n")
 
     duplicates_writer = JsonlWriter(args.duplicates) if args.duplicates else None
-    on_error = "quarantine" if args.quarantine is not None else args.on_error
+    on_error: OnError = "quarantine" if args.quarantine is not None else args.on_error
     failed_hard = False
     with JsonlWriter(args.output) as out:
 

@@ -42,15 +42,14 @@ from newsingest.dedup.keys import (
     scope_of,
     title_key,
 )
-from newsingest.exceptions import _where
-from newsingest.model import Article, ArticleRecord, Provenance, ProvenanceRecord, format_utc
+from newsingest.exceptions import StoreError, _where
+from newsingest.model import Article, ArticleRecord, Provenance, format_utc
 from newsingest.state import (
     MemoryStore,
     NearSignature,
     SeenEntry,
     SeenStore,
     SQLiteStore,
-    StoreError,
     claim_keys,
     open_store,
     prune,
@@ -140,9 +139,10 @@ class Candidate(NamedTuple):
         at: its ``published`` in unix seconds (title keys only, else ``None``).
         body: its segments, when near-duplicate detection needs them (else empty).
         identity: what a record with no key is remembered by (its content key).
-        title: the title as read, for the Duplicate report.
-        url: the URL as read, for the Duplicate report.
-        source: the record's provenance, for the Duplicate report.
+
+    Only what the decision reads: what a :class:`Duplicate` reports of the record
+    (provenance, URL, title) is asked of the record itself, for duplicates only, so
+    a candidate stays small on its way from a worker process.
     """
 
     keys: list[tuple[str, str]]
@@ -150,9 +150,6 @@ class Candidate(NamedTuple):
     at: int | None
     body: Sequence[str]
     identity: str | None
-    title: str
-    url: str | None
-    source: ProvenanceRecord
 
 
 def candidate_of(
@@ -186,19 +183,14 @@ def candidate_of(
         identity = record["content_key"] or content_key(body)
     where = _where(source["location"], source["line"], source["item"])
     # tuple.__new__ builds the NamedTuple without its Python-level constructor.
-    return _new_tuple(  # type: ignore[no-any-return]
+    return _new_tuple(
         Candidate,
-        (
-            found,
-            where,
-            at,
-            body if with_body else (),
-            identity,
-            record["title"],
-            record["url"],
-            source,
-        ),
+        (found, where, at, body if with_body else (), identity),
     )
+
+
+def _given(record: ArticleRecord) -> ArticleRecord:
+    return record
 
 
 def _seconds(published: str) -> int:
@@ -314,10 +306,17 @@ class Deduplicator:
         Keeping stages the article's keys (visible to later checks at once); they reach
         the store at :meth:`flush`, which the caller calls after writing the article.
         """
-        return self.decide(self.candidate(article.to_dict()))
+        record = article.to_dict()
+        return self.decide(self.candidate(record), partial(_given, record))
 
-    def decide(self, candidate: Candidate) -> Duplicate | None:
-        """The one decision: report a duplicate, or keep the record and stage its keys."""
+    def decide(self, candidate: Candidate, record: Callable[[], ArticleRecord]) -> Duplicate | None:
+        """The one decision: report a duplicate, or keep the record and stage its keys.
+
+        Args:
+            candidate: what the decision needs (see :func:`candidate_of`).
+            record: gives the record, for the :class:`Duplicate` report (called for
+                duplicates only).
+        """
         keys = candidate.keys
         now = self._now()
         if self._claims:
@@ -340,7 +339,7 @@ class Deduplicator:
             )
         ]
         if matched:
-            return self._exact_duplicate(candidate, found, matched, now)
+            return self._exact_duplicate(candidate, record(), found, matched, now)
         near = self._near
         sketch = None if near is None else near.sketch(candidate.body)
         if near is not None and sketch is not None:
@@ -348,10 +347,11 @@ class Deduplicator:
             if match is not None:
                 self._remember_copy(keys, found, match.key, match.source, now)
                 self.duplicates["near"] += 1
+                copy = record()
                 return Duplicate(
-                    source=Provenance(**candidate.source),
-                    url=candidate.url,
-                    title=candidate.title,
+                    source=Provenance(**copy["source"]),
+                    url=copy["url"],
+                    title=copy["title"],
                     key_type="near",
                     key=match.key,
                     matched=("near",),
@@ -375,6 +375,7 @@ class Deduplicator:
     def _exact_duplicate(
         self,
         candidate: Candidate,
+        copy: ArticleRecord,
         found: dict[str, SeenEntry],
         matched: list[tuple[str, str, SeenEntry]],
         now: int,
@@ -384,9 +385,9 @@ class Deduplicator:
         self._remember_copy(candidate.keys, found, entry.kept, entry.source, now)
         self.duplicates[kind] += 1
         return Duplicate(
-            source=Provenance(**candidate.source),
-            url=candidate.url,
-            title=candidate.title,
+            source=Provenance(**copy["source"]),
+            url=copy["url"],
+            title=copy["title"],
             key_type=kind,
             key=key,
             matched=tuple(kind for kind, _, _ in matched),
@@ -469,11 +470,12 @@ class Deduplicator:
             The kept articles and the duplicates, both in input order.
         """
         items = list(articles)
-        candidates = [self.candidate(article.to_dict()) for article in items]
+        records = [article.to_dict() for article in items]
+        candidates = [self.candidate(record) for record in records]
         order = sorted(range(len(items)), key=lambda i: self._rank(items[i], candidates[i].keys))
         results: list[Duplicate | None] = [None] * len(items)
         for index in order:
-            results[index] = self.decide(candidates[index])
+            results[index] = self.decide(candidates[index], partial(_given, records[index]))
         kept = [article for article, result in zip(items, results, strict=True) if result is None]
         duplicates = [result for result in results if result is not None]
         return kept, duplicates

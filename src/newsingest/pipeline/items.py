@@ -41,6 +41,10 @@ class Emitted:
     @property
     def record(self) -> ArticleRecord:
         """The record, in :meth:`Article.to_dict` layout."""
+        return self.get_record()
+
+    def get_record(self) -> ArticleRecord:
+        """:attr:`record`, as a method (what the dedup decision asks of a duplicate)."""
         if self._record is None:
             self._record = _loads(self._line)  # type: ignore[arg-type]
         return self._record
