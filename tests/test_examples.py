@@ -26,7 +26,12 @@ def _entries() -> set[Path]:
     """Files an example could litter: the repository top level, seeds/ and examples/."""
     found: set[Path] = set()
     for folder in (ROOT, ROOT / "seeds", EXAMPLES, EXAMPLES / "feeds"):
-        found.update(path for path in folder.iterdir() if path.name != "__pycache__")
+        found.update(
+            path
+            for path in folder.iterdir()
+            # coverage's data files of the measured subprocess are the test run's own
+            if path.name != "__pycache__" and not path.name.startswith(".coverage")
+        )
     return found
 
 

@@ -408,15 +408,7 @@ class Fetcher:
 
         client = self._get_client()
         request_headers = dict(headers or {})
-        stored = None
-        if conditional and self.validators is not None:
-            stored = self.validators.get_validators(url)
-            if stored is not None:
-                etag, modified = stored
-                if etag:
-                    request_headers["If-None-Match"] = etag
-                if modified:
-                    request_headers["If-Modified-Since"] = modified
+        stored = self._send_validators(url, request_headers) if conditional else None
         started = time.monotonic()
         try:
             with client.stream("GET", url, headers=request_headers) as response:
@@ -490,6 +482,21 @@ class Fetcher:
         if update_validators:
             self.remember(result)
         return result
+
+    def _send_validators(
+        self, url: str, headers: dict[str, str]
+    ) -> tuple[str | None, str | None] | None:
+        """Add ``url``'s stored validators to ``headers``; return them (``None``: none)."""
+        if self.validators is None:
+            return None
+        stored = self.validators.get_validators(url)
+        if stored is not None:
+            etag, modified = stored
+            if etag:
+                headers["If-None-Match"] = etag
+            if modified:
+                headers["If-Modified-Since"] = modified
+        return stored
 
     def _read_body(self, url: str, response: httpx.Response, started: float) -> bytes:
         declared = response.headers.get("content-length")

@@ -142,36 +142,43 @@ def _scan_prolog(data: bytes) -> _Prolog:
             position += 1
         if position >= size or text[position] != "<":
             return _Prolog(None, entities, first)
-        if text.startswith("<?", position):
-            end = text.find("?>", position + 2)
-            if end < 0:
+        if text.startswith(("<?", "<!--"), position) or (
+            text[position : position + 9].upper() == "<!DOCTYPE"
+        ):
+            position, declares = _past_declaration(text, position)
+            entities = entities or declares
+            if position < 0:
                 return _Prolog(None, entities, first)
-            position = end + 2
-        elif text.startswith("<!--", position):
-            end = text.find("-->", position + 4)
-            if end < 0:
-                return _Prolog(None, entities, first)
-            position = end + 3
-        elif text[position : position + 9].upper() == "<!DOCTYPE":
-            bracket = text.find("[", position)
-            close = text.find(">", position)
-            if close < 0:
-                return _Prolog(None, entities, first)
-            if 0 <= bracket < close:
-                subset_end = text.find("]", bracket)
-                if subset_end < 0:
-                    subset_end = size
-                if "<!ENTITY" in text[bracket:subset_end].upper():
-                    entities = True
-                close = text.find(">", subset_end)
-                if close < 0:
-                    return _Prolog(None, entities, first)
-            position = close + 1
-        else:
-            match = _NAME_RE.match(text, position + 1)
-            if match is None:
-                return _Prolog(None, entities, first)
-            return _Prolog(match.group().rpartition(":")[2], entities, first)
+            continue
+        match = _NAME_RE.match(text, position + 1)
+        if match is None:
+            return _Prolog(None, entities, first)
+        return _Prolog(match.group().rpartition(":")[2], entities, first)
+
+
+def _past_declaration(text: str, position: int) -> tuple[int, bool]:
+    """Where the PI, comment or DOCTYPE at ``position`` ends (-1: it does not), and
+    whether it declares entities."""
+    if text.startswith("<?", position):
+        end = text.find("?>", position + 2)
+        return (-1 if end < 0 else end + 2), False
+    if text.startswith("<!--", position):
+        end = text.find("-->", position + 4)
+        return (-1 if end < 0 else end + 3), False
+    bracket = text.find("[", position)
+    close = text.find(">", position)
+    if close < 0:
+        return -1, False
+    entities = False
+    if 0 <= bracket < close:
+        subset_end = text.find("]", bracket)
+        if subset_end < 0:
+            subset_end = len(text)
+        entities = "<!ENTITY" in text[bracket:subset_end].upper()
+        close = text.find(">", subset_end)
+        if close < 0:
+            return -1, entities
+    return close + 1, entities
 
 
 def sniff_feed(head: bytes) -> bool:
@@ -557,88 +564,23 @@ def _entry_article(
     title = _render_text(str(entry.get("title") or ""), entry.get("title_detail"), "title")
     if len(title) > LIMITS["title_chars"]:
         raise _Rejected(f"title is {len(title)} characters, over {LIMITS['title_chars']}")
-
     url = _entry_url(entry, context, warn)
-
-    published = precision = raw_date = None
-    for key in ("published", "updated", "created"):
-        candidate = entry.get(key)
-        if isinstance(candidate, str) and candidate.strip():
-            raw_date = candidate
-            break
-    if raw_date is not None:
-        try:
-            if context.now is not None and context.max_future is not None:
-                parsed = parse_date(raw_date, now=context.now, max_future=context.max_future)
-            else:
-                parsed = parse_date(raw_date)
-        except InvalidDateError as error:
-            warn(f"date {raw_date!r} cannot be used: {error.message} [{error.reason}]", "bad_date")
-        else:
-            published, precision = parsed.instant, parsed.precision
-
-    body: list[str] = []
-    content_blocks = entry.get("content") or []
-    for position, block in enumerate(content_blocks):
-        body.extend(_segments(str(block.get("value") or ""), block, f"content[{position}]"))
-    summary_detail = entry.get("summary_detail")
-    summary_text: str | None = None
-    if summary_detail is not None:  # feedparser copies content into `summary` without a detail
-        summary_segments = _segments(str(entry.get("summary") or ""), summary_detail, "summary")
-        if content_blocks:
-            summary_text = "\n\n".join(summary_segments) or None
-        else:
-            body = summary_segments
-    if summary_text is not None and len(summary_text) > LIMITS["summary_chars"]:
-        raise _Rejected(
-            f"summary is {len(summary_text)} characters, over {LIMITS['summary_chars']}"
-        )
-    if len(body) > LIMITS["segments"]:
-        raise _Rejected(f"body has {len(body)} segments, over {LIMITS['segments']}")
-    for position, segment in enumerate(body):
-        if len(segment) > LIMITS["segment_chars"]:
-            raise _Rejected(
-                f"body segment {position} is {len(segment)} characters, "
-                f"over {LIMITS['segment_chars']}"
-            )
-
-    authors = _names(entry.get("authors"))
-    if not authors:
-        author = entry.get("author")
-        authors = (_collapse(author),) if isinstance(author, str) and author.strip() else ()
-    if not authors:
-        authors = context.authors
-    tags = tuple(
-        name
-        for name in (
-            _collapse(str(tag.get("label") or tag.get("term") or ""))
-            for tag in entry.get("tags") or ()
-            if isinstance(tag, Mapping)
-        )
-        if name
-    )
-    for label, names in (("authors", authors), ("tags", tags)):
-        if len(names) > LIMITS["names"]:
-            raise _Rejected(f"{len(names)} {label}, over {LIMITS['names']}")
-        for name in names:
-            if len(name) > LIMITS["name_chars"]:
-                raise _Rejected(
-                    f"one of the {label} is {len(name)} characters, over {LIMITS['name_chars']}"
-                )
-
+    published, precision, raw_date = _entry_date(entry, context, warn)
+    body, summary_text = _entry_text(entry)
+    authors, tags = _entry_names(entry, context)
+    entry_id = _entry_id(entry)
     language = None
-    for detail in (entry.get("title_detail"), summary_detail, *content_blocks):
+    details = (
+        entry.get("title_detail"),
+        entry.get("summary_detail"),
+        *(entry.get("content") or []),
+    )
+    for detail in details:
         if isinstance(detail, Mapping):
             language = _clean_language(detail.get("language"))
             if language:
                 break
     language = language or context.language
-
-    entry_id = entry.get("id")
-    if not isinstance(entry_id, str) or not entry_id.strip():
-        entry_id = None
-    elif len(entry_id) > LIMITS["id_chars"]:
-        raise _Rejected(f"entry id is {len(entry_id)} characters, over {LIMITS['id_chars']}")
 
     if not (title or url or body or summary_text or entry_id):
         raise _Rejected(
@@ -665,6 +607,98 @@ def _entry_article(
             entry_id=entry_id,
         ),
     )
+
+
+def _entry_date(
+    entry: Mapping[str, Any], context: _FeedContext, warn: Any
+) -> tuple[datetime | None, str | None, str | None]:
+    """The entry's date as an instant, its precision and the raw string (first found)."""
+    raw_date = None
+    for key in ("published", "updated", "created"):
+        candidate = entry.get(key)
+        if isinstance(candidate, str) and candidate.strip():
+            raw_date = candidate
+            break
+    if raw_date is None:
+        return None, None, None
+    try:
+        if context.now is not None and context.max_future is not None:
+            parsed = parse_date(raw_date, now=context.now, max_future=context.max_future)
+        else:
+            parsed = parse_date(raw_date)
+    except InvalidDateError as error:
+        warn(f"date {raw_date!r} cannot be used: {error.message} [{error.reason}]", "bad_date")
+        return None, None, raw_date
+    return parsed.instant, parsed.precision, raw_date
+
+
+def _entry_text(entry: Mapping[str, Any]) -> tuple[list[str], str | None]:
+    """The entry's body segments and separate summary, with their limits checked."""
+    body: list[str] = []
+    content_blocks = entry.get("content") or []
+    for position, block in enumerate(content_blocks):
+        body.extend(_segments(str(block.get("value") or ""), block, f"content[{position}]"))
+    summary_detail = entry.get("summary_detail")
+    summary_text: str | None = None
+    if summary_detail is not None:  # feedparser copies content into `summary` without a detail
+        summary_segments = _segments(str(entry.get("summary") or ""), summary_detail, "summary")
+        if content_blocks:
+            summary_text = "\n\n".join(summary_segments) or None
+        else:
+            body = summary_segments
+    if summary_text is not None and len(summary_text) > LIMITS["summary_chars"]:
+        raise _Rejected(
+            f"summary is {len(summary_text)} characters, over {LIMITS['summary_chars']}"
+        )
+    if len(body) > LIMITS["segments"]:
+        raise _Rejected(f"body has {len(body)} segments, over {LIMITS['segments']}")
+    for position, segment in enumerate(body):
+        if len(segment) > LIMITS["segment_chars"]:
+            raise _Rejected(
+                f"body segment {position} is {len(segment)} characters, "
+                f"over {LIMITS['segment_chars']}"
+            )
+    return body, summary_text
+
+
+def _entry_names(
+    entry: Mapping[str, Any], context: _FeedContext
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The entry's authors (else the feed's) and tags, with their limits checked."""
+    authors = _names(entry.get("authors"))
+    if not authors:
+        author = entry.get("author")
+        authors = (_collapse(author),) if isinstance(author, str) and author.strip() else ()
+    if not authors:
+        authors = context.authors
+    tags = tuple(
+        name
+        for name in (
+            _collapse(str(tag.get("label") or tag.get("term") or ""))
+            for tag in entry.get("tags") or ()
+            if isinstance(tag, Mapping)
+        )
+        if name
+    )
+    for label, names in (("authors", authors), ("tags", tags)):
+        if len(names) > LIMITS["names"]:
+            raise _Rejected(f"{len(names)} {label}, over {LIMITS['names']}")
+        for name in names:
+            if len(name) > LIMITS["name_chars"]:
+                raise _Rejected(
+                    f"one of the {label} is {len(name)} characters, over {LIMITS['name_chars']}"
+                )
+    return authors, tags
+
+
+def _entry_id(entry: Mapping[str, Any]) -> str | None:
+    """The entry's id / guid, when it has one (a limit checked)."""
+    entry_id = entry.get("id")
+    if not isinstance(entry_id, str) or not entry_id.strip():
+        return None
+    if len(entry_id) > LIMITS["id_chars"]:
+        raise _Rejected(f"entry id is {len(entry_id)} characters, over {LIMITS['id_chars']}")
+    return entry_id
 
 
 def _entry_url(entry: Mapping[str, Any], context: _FeedContext, warn: Any) -> str | None:
