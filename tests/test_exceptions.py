@@ -1,82 +1,78 @@
-"""The exception tree: families, built-in mixins, messages that say where, pickling."""
+"""Errors say where and why: their cause in str(), every class in one module."""
 
 from __future__ import annotations
 
 import pickle
+import re
+from pathlib import Path
 
-import pytest
+import newsingest
+from newsingest.exceptions import InvalidURLError, NewsIngestError, ParseError
 
-from newsingest import (
-    FetchError,
-    InvalidDateError,
-    InvalidURLError,
-    NewsIngestError,
-    NewsIngestWarning,
-    NormalizationError,
-    ParseError,
-    RegistryError,
-    SourceError,
-    SourceNotFoundError,
-    UnsupportedSourceError,
-)
+SRC = Path(newsingest.__file__).parent
 
 
-def test_parse_error_names_file_and_line() -> None:
-    """str(ParseError) starts with file:line."""
-    error = ParseError("bad date", source="seeds/x.txt", line=2, reason="bad_date")
-    assert str(error) == "seeds/x.txt:2: bad date"
+def _chained() -> ParseError:
+    error = ParseError("URL cannot be normalised", source="a.txt", line=3, reason="invalid_url")
+    error.__cause__ = InvalidURLError("no host", reason="invalid_host")
+    return error
 
 
-def test_parse_error_names_feed_item() -> None:
-    """For feeds the position is an item index."""
-    error = ParseError("no title", source="https://a.example/feed", item=3)
-    assert str(error) == "https://a.example/feed item 3: no title"
+def test_str_renders_the_cause() -> None:
+    """A ParseError raised from an InvalidURLError shows both, where first."""
+    assert str(_chained()) == (
+        "a.txt:3: URL cannot be normalised (caused by InvalidURLError: no host [invalid_host])"
+    )
 
 
-@pytest.mark.parametrize(
-    ("error", "bases"),
-    [
-        (ParseError("m", source="s"), (SourceError, ValueError, NewsIngestError)),
-        (UnsupportedSourceError("m", source="s"), (SourceError, ValueError)),
-        (SourceNotFoundError("m", source="s"), (SourceError,)),
-        (FetchError("m", source="s", status=404), (SourceError,)),
-        (InvalidURLError("m", reason="empty"), (NormalizationError, ValueError)),
-        (InvalidDateError("m", reason="empty"), (NormalizationError, ValueError)),
-        (RegistryError("m"), (NewsIngestError,)),
-    ],
-)
-def test_families_and_builtin_mixins(error: Exception, bases: tuple[type, ...]) -> None:
-    """Callers can catch our family or the matching built-in."""
-    for base in bases:
-        assert isinstance(error, base)
+def test_str_without_a_cause_is_unchanged() -> None:
+    """No cause, no suffix."""
+    assert str(ParseError("bad", source="a.txt", line=1)) == "a.txt:1: bad"
 
 
-@pytest.mark.parametrize(
-    "error",
-    [
-        ParseError("bad", source="f.txt", line=3, item=None, reason="bad_url"),
-        FetchError("gone", source="https://a.example/", status=410, reason="http_410"),
-        InvalidURLError("no host", reason="invalid_host", value="http:///x"),
-        UnsupportedSourceError("what is this", source="x.bin"),
-        RegistryError("dup"),
-    ],
-)
-def test_exceptions_pickle_with_their_attributes(error: NewsIngestError) -> None:
-    """Errors cross process boundaries intact (workers send them to the parent)."""
-    again = pickle.loads(pickle.dumps(error))
-    assert type(again) is type(error)
-    assert str(again) == str(error)
-    assert again.__dict__ == error.__dict__
+def test_a_cause_already_in_the_message_is_not_repeated() -> None:
+    """A message that quotes its cause does not get it twice."""
+    error = NewsIngestError("failed: boom")
+    error.__cause__ = ValueError("boom")
+    assert str(error) == "failed: boom"
 
 
-def test_warning_pickles_and_names_its_place() -> None:
-    """Warnings carry source, line and reason like errors do."""
-    warning = NewsIngestWarning("empty body", source="a.txt", line=4, reason="empty_body")
-    again = pickle.loads(pickle.dumps(warning))
-    assert str(again) == "a.txt:4: empty body"
-    assert again.reason == "empty_body"
+def test_the_cause_survives_pickling() -> None:
+    """Errors from worker processes keep message, reason, place and the cause's text."""
+    error = _chained()
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.message, copy.reason, copy.source, copy.line) == (
+        error.message,
+        error.reason,
+        error.source,
+        error.line,
+    )
+    assert str(copy) == str(error)
 
 
-def test_normalisation_error_shows_reason() -> None:
-    """The reason code appears in the message."""
-    assert "[too_long]" in str(InvalidURLError("URL is long", reason="too_long"))
+def test_every_exception_class_lives_in_exceptions_py() -> None:
+    """No module but exceptions.py defines an exception or warning class."""
+    pattern = re.compile(r"^class \w+\((?:[\w.]*(?:Error|Exception|Warning)\b[^)]*)\)", re.M)
+    found = [
+        f"{path.relative_to(SRC)}: {match.group()}"
+        for path in SRC.rglob("*.py")
+        if path.name != "exceptions.py"
+        for match in pattern.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
+def test_every_exception_class_is_exported() -> None:
+    """Each class of exceptions.py is in its __all__ and in newsingest's."""
+    from newsingest import exceptions
+
+    classes = {
+        name
+        for name, value in vars(exceptions).items()
+        if isinstance(value, type)
+        and issubclass(value, BaseException)
+        and not name.startswith("_")
+        and value.__module__ == exceptions.__name__
+    }
+    assert classes <= set(exceptions.__all__)
+    assert classes <= set(newsingest.__all__)

@@ -18,6 +18,7 @@ from newsingest.dedup import (
 )
 from newsingest.exceptions import (
     FetchError,
+    HydrationError,
     InvalidDateError,
     InvalidURLError,
     MissingExtraError,
@@ -28,7 +29,9 @@ from newsingest.exceptions import (
     RegistryError,
     SourceError,
     SourceNotFoundError,
+    StoreError,
     UnsupportedSourceError,
+    WorkerError,
 )
 from newsingest.hydrate import hydrate
 from newsingest.ingest import IngestRun, RunReport, ingest, normalise_article
@@ -48,6 +51,7 @@ __all__ = [
     "Deduplicator",
     "Duplicate",
     "FetchError",
+    "HydrationError",
     "IngestRun",
     "InvalidDateError",
     "InvalidURLError",
@@ -68,7 +72,9 @@ __all__ = [
     "SeenStore",
     "SourceError",
     "SourceNotFoundError",
+    "StoreError",
     "UnsupportedSourceError",
+    "WorkerError",
     "__version__",
     "canonical_url",
     "content_key",

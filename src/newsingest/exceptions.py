@@ -8,18 +8,22 @@ The tree::
     │   ├── UnsupportedSourceError(ValueError)  no reader accepts it
     │   ├── FetchError (.status)                HTTP said no, or the transfer failed
     │   └── ParseError(ValueError)              one record is malformed (.line / .item)
+    │       └── HydrationError                    a listed URL's page could not be used
     ├── NormalizationError(ValueError)        a value cannot be normalised (.reason)
     │   ├── InvalidURLError
     │   └── InvalidDateError
     ├── RegistryError                         a bad or duplicate reader registration
+    ├── StoreError                            the state file cannot be used
     ├── WorkerError                           a worker process of a parallel run died
     └── MissingExtraError(ImportError)        an optional integration is not installed
 
     NewsIngestWarning(UserWarning)            a recoverable oddity (.source / .line / .item)
 
 ``str(error)`` always names the source and, where there is one, the line or item,
-so a message read in a log says where to look. Every exception pickles, so errors
-raised in worker processes reach the parent intact.
+so a message read in a log says where to look, and ends with the error it was raised
+from, when there is one (``(caused by InvalidURLError: …)``). Every exception
+pickles, its cause's rendering included, so errors raised in worker processes reach
+the parent intact.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 
 __all__ = [
     "FetchError",
+    "HydrationError",
     "InvalidDateError",
     "InvalidURLError",
     "MissingExtraError",
@@ -62,11 +67,34 @@ class NewsIngestError(Exception):
         self.message = message
 
     def __str__(self) -> str:
-        return self.message
+        return self._with_cause(self.message)
+
+    def _with_cause(self, text: str) -> str:
+        """``text``, followed by the cause this error was raised from (when there is
+        one and ``text`` does not already show it)."""
+        cause = self.__cause__
+        if cause is not None:
+            detail = str(cause)
+            if detail and detail in text:
+                return text
+            shown: str | None = _render_cause(cause)
+        else:
+            shown = self.__dict__.get("_cause_text")  # rendered before pickling
+        return text if shown is None else f"{text} (caused by {shown})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keyword-only state lives in __dict__; rebuild with the message, then restore it.
-        return (type(self), (self.message,), self.__dict__.copy())
+        # A cause does not pickle with its exception: its rendering travels instead.
+        state = self.__dict__.copy()
+        cause = self.__cause__
+        if cause is not None and not (str(cause) and str(cause) in self.message):
+            state["_cause_text"] = _render_cause(cause)
+        return (type(self), (self.message,), state)
+
+
+def _render_cause(cause: BaseException) -> str:
+    detail = str(cause)
+    return f"{type(cause).__name__}: {detail}" if detail else type(cause).__name__
 
 
 class SourceError(NewsIngestError):
@@ -96,7 +124,7 @@ class SourceError(NewsIngestError):
         return _where(self.source, None, None)
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+        return self._with_cause(f"{self.where}: {self.message}")
 
 
 class SourceNotFoundError(SourceError):
@@ -157,6 +185,39 @@ class ParseError(SourceError, ValueError):
         return _where(self.source, self.line, self.item)
 
 
+class HydrationError(ParseError):
+    """One listed URL could not be turned into an article (``--fetch``).
+
+    ``source``, ``line`` and ``item`` point at the list entry (as for a
+    :class:`ParseError`); ``reason`` says why (``http_404``, ``not_html``, ``no_text``,
+    ``too_large``, ``read_timeout``…). A fetch failure is chained as ``__cause__``.
+
+    Attributes:
+        url: the URL that was fetched.
+        final_url: where redirects led, when the server answered.
+        status: the HTTP status, when there was one.
+    """
+
+    default_reason = "hydration_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        item: int | None = None,
+        reason: str | None = None,
+        url: str | None = None,
+        final_url: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, source=source, line=line, item=item, reason=reason)
+        self.url = url
+        self.final_url = final_url
+        self.status = status
+
+
 class NormalizationError(NewsIngestError, ValueError):
     """A value cannot be normalised.
 
@@ -171,7 +232,7 @@ class NormalizationError(NewsIngestError, ValueError):
         self.value = value
 
     def __str__(self) -> str:
-        return f"{self.message} [{self.reason}]"
+        return self._with_cause(f"{self.message} [{self.reason}]")
 
 
 class InvalidURLError(NormalizationError):

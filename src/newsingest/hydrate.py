@@ -44,6 +44,7 @@ import attrs
 
 from newsingest.exceptions import (
     FetchError,
+    HydrationError,
     InvalidDateError,
     InvalidURLError,
     MissingExtraError,
@@ -112,40 +113,6 @@ _JSONLD_MAX_CHARS: Final = 1_000_000
 _JSONLD_MAX_DEPTH: Final = 12
 _META_CHARSET: Final = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_DECLARATION: Final = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-
-
-class HydrationError(ParseError):
-    """One listed URL could not be turned into an article.
-
-    ``source``, ``line`` and ``item`` point at the list entry (as for a
-    :class:`~newsingest.exceptions.ParseError`); ``reason`` says why
-    (``http_404``, ``not_html``, ``no_text``, ``too_large``, ``read_timeout``…).
-    A fetch failure is chained as ``__cause__``.
-
-    Attributes:
-        url: the URL that was fetched.
-        final_url: where redirects led, when the server answered.
-        status: the HTTP status, when there was one.
-    """
-
-    default_reason = "hydration_failed"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        source: str | None = None,
-        line: int | None = None,
-        item: int | None = None,
-        reason: str | None = None,
-        url: str | None = None,
-        final_url: str | None = None,
-        status: int | None = None,
-    ) -> None:
-        super().__init__(message, source=source, line=line, item=item, reason=reason)
-        self.url = url
-        self.final_url = final_url
-        self.status = status
 
 
 @attrs.frozen(kw_only=True)

@@ -207,17 +207,11 @@ def _is_html(detail: Mapping[str, Any] | None) -> bool:
     return detail is not None and str(detail.get("type") or "").lower() in _HTML_TYPES
 
 
-class _Rejected(Exception):
-    """An entry field is over a limit; becomes the entry's ParseError."""
-
-    def __init__(self, message: str, reason: str = "too_large") -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
 def _render_text(value: str, detail: Mapping[str, Any] | None, field: str) -> str:
     if len(value) > LIMITS["html_chars"]:
-        raise _Rejected(f"{field} is {len(value)} characters, over {LIMITS['html_chars']}")
+        raise ParseError(
+            f"{field} is {len(value)} characters, over {LIMITS['html_chars']}", reason="too_large"
+        )
     if _is_html(detail):
         return " ".join(html_to_segments(value))
     return _collapse(value)
@@ -225,7 +219,9 @@ def _render_text(value: str, detail: Mapping[str, Any] | None, field: str) -> st
 
 def _segments(value: str, detail: Mapping[str, Any] | None, field: str) -> list[str]:
     if len(value) > LIMITS["html_chars"]:
-        raise _Rejected(f"{field} is {len(value)} characters, over {LIMITS['html_chars']}")
+        raise ParseError(
+            f"{field} is {len(value)} characters, over {LIMITS['html_chars']}", reason="too_large"
+        )
     if _is_html(detail):
         return html_to_segments(value)
     return text_to_segments(value)
@@ -533,8 +529,10 @@ def _entry_items(
     warnings: list[NewsIngestWarning] = []
     try:
         article = _entry_article(entry, index, context, warnings)
-    except _Rejected as rejected:
-        yield ParseError(str(rejected), source=context.location, item=index, reason=rejected.reason)
+    except ParseError as rejected:  # a field over a limit, an empty entry
+        yield ParseError(
+            rejected.message, source=context.location, item=index, reason=rejected.reason
+        )
         return
     except Exception as error:  # one odd entry must not stop the feed
         failure = ParseError(
@@ -563,7 +561,9 @@ def _entry_article(
 
     title = _render_text(str(entry.get("title") or ""), entry.get("title_detail"), "title")
     if len(title) > LIMITS["title_chars"]:
-        raise _Rejected(f"title is {len(title)} characters, over {LIMITS['title_chars']}")
+        raise ParseError(
+            f"title is {len(title)} characters, over {LIMITS['title_chars']}", reason="too_large"
+        )
     url = _entry_url(entry, context, warn)
     published, precision, raw_date = _entry_date(entry, context, warn)
     body, summary_text = _entry_text(entry)
@@ -583,8 +583,9 @@ def _entry_article(
     language = language or context.language
 
     if not (title or url or body or summary_text or entry_id):
-        raise _Rejected(
-            "entry has no title, link, id or text (nothing left after recovery)", "empty_entry"
+        raise ParseError(
+            "entry has no title, link, id or text (nothing left after recovery)",
+            reason="empty_entry",
         )
 
     return Article(
@@ -647,16 +648,20 @@ def _entry_text(entry: Mapping[str, Any]) -> tuple[list[str], str | None]:
         else:
             body = summary_segments
     if summary_text is not None and len(summary_text) > LIMITS["summary_chars"]:
-        raise _Rejected(
-            f"summary is {len(summary_text)} characters, over {LIMITS['summary_chars']}"
+        raise ParseError(
+            f"summary is {len(summary_text)} characters, over {LIMITS['summary_chars']}",
+            reason="too_large",
         )
     if len(body) > LIMITS["segments"]:
-        raise _Rejected(f"body has {len(body)} segments, over {LIMITS['segments']}")
+        raise ParseError(
+            f"body has {len(body)} segments, over {LIMITS['segments']}", reason="too_large"
+        )
     for position, segment in enumerate(body):
         if len(segment) > LIMITS["segment_chars"]:
-            raise _Rejected(
+            raise ParseError(
                 f"body segment {position} is {len(segment)} characters, "
-                f"over {LIMITS['segment_chars']}"
+                f"over {LIMITS['segment_chars']}",
+                reason="too_large",
             )
     return body, summary_text
 
@@ -682,11 +687,12 @@ def _entry_names(
     )
     for label, names in (("authors", authors), ("tags", tags)):
         if len(names) > LIMITS["names"]:
-            raise _Rejected(f"{len(names)} {label}, over {LIMITS['names']}")
+            raise ParseError(f"{len(names)} {label}, over {LIMITS['names']}", reason="too_large")
         for name in names:
             if len(name) > LIMITS["name_chars"]:
-                raise _Rejected(
-                    f"one of the {label} is {len(name)} characters, over {LIMITS['name_chars']}"
+                raise ParseError(
+                    f"one of the {label} is {len(name)} characters, over {LIMITS['name_chars']}",
+                    reason="too_large",
                 )
     return authors, tags
 
@@ -697,7 +703,9 @@ def _entry_id(entry: Mapping[str, Any]) -> str | None:
     if not isinstance(entry_id, str) or not entry_id.strip():
         return None
     if len(entry_id) > LIMITS["id_chars"]:
-        raise _Rejected(f"entry id is {len(entry_id)} characters, over {LIMITS['id_chars']}")
+        raise ParseError(
+            f"entry id is {len(entry_id)} characters, over {LIMITS['id_chars']}", reason="too_large"
+        )
     return entry_id
 
 
