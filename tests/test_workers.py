@@ -169,14 +169,19 @@ def test_an_error_in_a_chunk_the_parent_took_over_waits_for_its_turn() -> None:
 
 
 def test_a_killed_worker_gives_worker_error() -> None:
-    """A worker killed mid-run ends the run with WorkerError naming its pid and exit code."""
+    """A worker killed mid-run ends the run with WorkerError naming its pid and exit code.
+
+    What came before is delivered in order; results the dead worker had made but not
+    yet sent (its chunk 1, at most) die with it, so the error comes at its first
+    missing chunk.
+    """
     got: list[tuple[int, int]] = []
     with pytest.raises(WorkerError) as caught:
         got.extend(ordered_map(dies_at_three, [(i, os.getpid()) for i in range(6)], workers=3))
-    assert [index for index, _ in got] == [0, 1, 2]
+    assert [index for index, _ in got] in ([0], [0, 1, 2])
     found = re.fullmatch(r"ingest worker process (\d+) died \(exit code -9\)", str(caught.value))
     assert found is not None, str(caught.value)
-    assert int(found.group(1)) in {pid for _, pid in got} - {os.getpid()}
+    assert int(found.group(1)) != os.getpid()
 
 
 def test_workers_ignore_sigint() -> None:

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Generic, TypeVar
 
 from newsingest.exceptions import WorkerError
@@ -238,15 +239,30 @@ def _worker_main(
         conn.close()
     inbox: queue.SimpleQueue[tuple[Any] | None] = queue.SimpleQueue()
     threading.Thread(target=_receive, args=(tasks, inbox, parent), daemon=True).start()
+    # Replies leave through a thread of their own: a chunk's results are larger than a
+    # pipe's buffer, and the parent reads them when it is ready, so sending here would
+    # stop this process until then instead of letting it work on the next chunk.
+    outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    sender = threading.Thread(target=_send, args=(results, outbox), daemon=True)
+    sender.start()
     while (task := inbox.get()) is not None:
         reply = _attempt(work, task[0])
         try:
-            results.send(reply)
-        except OSError:
-            return  # the parent has gone
+            outbox.put(bytes(ForkingPickler.dumps(reply)))
         except Exception as error:  # the results or the error do not pickle
             message = f"ingest worker process {os.getpid()} cannot send back {error!r}"
-            results.send((False, WorkerError(message)))
+            outbox.put(bytes(ForkingPickler.dumps((False, WorkerError(message)))))
+    outbox.put(None)
+    sender.join()
+
+
+def _send(results: Connection, outbox: queue.SimpleQueue[bytes | None]) -> None:
+    """Write each pickled reply of ``outbox`` to the parent, in order."""
+    while (blob := outbox.get()) is not None:
+        try:
+            results.send_bytes(blob)
+        except OSError:
+            os._exit(0)  # the parent has gone
 
 
 def _receive(tasks: Connection, inbox: queue.SimpleQueue[tuple[Any] | None], parent: int) -> None:
