@@ -26,9 +26,8 @@ from newsingest.dedup import (
     state_info,
 )
 from newsingest.exceptions import SourceNotFoundError
-from newsingest.fetch import ValidatorStore
 from newsingest.model import Article, Provenance
-from newsingest.state import NearSignature
+from newsingest.state import NearSignature, ValidatorStore
 from newsingest.testing import make_article
 
 DAY = 86_400

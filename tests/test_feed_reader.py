@@ -23,7 +23,7 @@ from newsingest.exceptions import (
     ParseError,
     SourceNotFoundError,
 )
-from newsingest.fetch import Fetcher, JSONValidatorStore, MemoryValidatorStore
+from newsingest.fetch import Fetcher
 from newsingest.model import Article
 from newsingest.readers import ReaderRegistry
 from newsingest.readers.feed import (
@@ -33,6 +33,7 @@ from newsingest.readers.feed import (
     register,
     sniff_feed,
 )
+from newsingest.state import MemoryStore, SQLiteStore
 from newsingest.testing import Response, RouteSpec, conditional, redirect, serve
 
 DATA = Path(__file__).parent / "data" / "feeds"
@@ -214,7 +215,7 @@ def test_no_future_check_without_max_future() -> None:
 def test_reader_options_are_checked() -> None:
     """A fetcher and a validator store together, or a naive now, are refused."""
     with pytest.raises(ValueError, match="not both"):
-        FeedReader(fetcher=Fetcher(), validators=MemoryValidatorStore())
+        FeedReader(fetcher=Fetcher(), validators=MemoryStore())
     with pytest.raises(TypeError, match="aware"):
         FeedReader(now=datetime(2025, 1, 1))
 
@@ -305,12 +306,15 @@ def test_declared_charset_is_honoured() -> None:
 def test_polling_twice_with_the_same_state(tmp_path: Path) -> None:
     """First poll emits every entry; the second sends validators, gets 304, emits nothing."""
     body = (DATA / "rss20.xml").read_bytes()
-    state = tmp_path / "state.json"
+    state = tmp_path / "state.db"
     handler = conditional(body, etag='"rev-7"', last_modified="Wed, 06 Mar 2024 07:00:00 GMT")
     with serve({"/feed.xml": handler}) as server:
         url = server.url("/feed.xml")
-        first = list(FeedReader(validators=JSONValidatorStore(state)).read(url))
-        second = list(FeedReader(validators=JSONValidatorStore(state)).read(url))
+        with SQLiteStore(state) as store:
+            first = list(FeedReader(validators=store).read(url))
+            store.commit()
+        with SQLiteStore(state) as store:
+            second = list(FeedReader(validators=store).read(url))
         requests = server.requests_for("/feed.xml")
     assert [item.title for item in first if isinstance(item, Article)] == [
         "Council approves new budget & plan",
@@ -320,7 +324,7 @@ def test_polling_twice_with_the_same_state(tmp_path: Path) -> None:
     assert requests[0].header("if-none-match") is None
     assert requests[1].header("if-none-match") == '"rev-7"'
     assert requests[1].header("if-modified-since") == "Wed, 06 Mar 2024 07:00:00 GMT"
-    assert JSONValidatorStore(state).get_validators(url) == (
+    assert SQLiteStore(state).get_validators(url) == (
         '"rev-7"',
         "Wed, 06 Mar 2024 07:00:00 GMT",
     )
@@ -328,7 +332,7 @@ def test_polling_twice_with_the_same_state(tmp_path: Path) -> None:
 
 def test_validators_wait_until_every_entry_was_taken() -> None:
     """A consumer that stops early leaves no validators, so the next poll gets the feed."""
-    store = MemoryValidatorStore()
+    store = MemoryStore()
     handler = conditional((DATA / "rss20.xml").read_bytes(), etag='"e"')
     with serve({"/feed.xml": handler}) as server, Fetcher(validators=store) as fetcher:
         reader = FeedReader(fetcher=fetcher)
@@ -343,7 +347,7 @@ def test_validators_wait_until_every_entry_was_taken() -> None:
 
 def test_html_served_as_a_feed_is_not_stored() -> None:
     """An HTML page at a feed URL is a ParseError and its validators are not kept."""
-    store = MemoryValidatorStore()
+    store = MemoryStore()
     page = (DATA / "html_page.xml").read_bytes()
     with (
         serve({"/feed": conditional(page, etag='"html"')}) as server,
@@ -368,7 +372,7 @@ if __name__ == "__main__" and "--regenerate" in sys.argv:
 
 def test_read_many_polls_feeds_concurrently_and_keeps_faults_local() -> None:
     """One dead URL and one HTML page do not stop the others; a second poll is all 304s."""
-    store = MemoryValidatorStore()
+    store = MemoryStore()
     routes: dict[str, RouteSpec] = {
         "/a.xml": conditional((DATA / "rss20.xml").read_bytes(), etag='"a"'),
         "/b.xml": conditional((DATA / "atom10.atom").read_bytes(), etag='"b"'),

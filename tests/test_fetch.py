@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
@@ -17,10 +16,8 @@ from newsingest.fetch import (
     DEFAULT_USER_AGENT,
     Fetcher,
     FetchResult,
-    JSONValidatorStore,
-    MemoryValidatorStore,
-    ValidatorStore,
 )
+from newsingest.state import MemoryStore, SQLiteStore, ValidatorStore
 from newsingest.testing import (
     RecordedRequest,
     Response,
@@ -64,7 +61,7 @@ def test_compressed_bodies_are_decoded(encoding: str) -> None:
 
 def test_304_after_etag() -> None:
     """The stored ETag goes back as If-None-Match; a 304 has no content and keeps it."""
-    store = MemoryValidatorStore()
+    store = MemoryStore()
     with serve({"/f": conditional(b"feed", etag='"v1"')}) as server:
         with Fetcher(validators=store) as fetcher:
             first = fetcher.fetch(server.url("/f"))
@@ -79,7 +76,7 @@ def test_304_after_etag() -> None:
 
 def test_304_after_last_modified() -> None:
     """The stored Last-Modified goes back as If-Modified-Since and earns a 304."""
-    store = MemoryValidatorStore()
+    store = MemoryStore()
     with serve({"/f": conditional(b"feed", last_modified=MODIFIED)}) as server:
         with Fetcher(validators=store) as fetcher:
             fetcher.fetch(server.url("/f"))
@@ -93,7 +90,7 @@ def test_304_after_last_modified() -> None:
 
 def test_304_refreshes_validators() -> None:
     """New validators sent with a 304 replace the stored ones; missing ones are kept."""
-    store = MemoryValidatorStore()
+    store = MemoryStore()
     with serve({}) as server:
         url = server.url("/f")
         store.set_validators(url, '"old"', MODIFIED)
@@ -106,7 +103,7 @@ def test_304_refreshes_validators() -> None:
 
 def test_changed_feed_gets_new_validators() -> None:
     """When the resource changes, the 200 answer's validators replace the old ones."""
-    store = MemoryValidatorStore()
+    store = MemoryStore()
     with (
         serve({"/f": conditional(b"v1", etag='"1"')}) as server,
         Fetcher(validators=store) as fetcher,
@@ -120,7 +117,7 @@ def test_changed_feed_gets_new_validators() -> None:
 
 def test_unconditional_and_deferred_validators() -> None:
     """conditional=False sends no validators; update_validators=False waits for remember()."""
-    store = MemoryValidatorStore()
+    store = MemoryStore()
     with (
         serve({"/f": conditional(b"x", etag='"e"')}) as server,
         Fetcher(validators=store) as fetcher,
@@ -291,9 +288,9 @@ def test_fetch_many_can_stop_early() -> None:
 # -- validator stores ---------------------------------------------------------
 
 
-def test_stores_follow_the_protocol(tmp_path: Path) -> None:
-    """Both shipped stores are ValidatorStores and forget a URL when both values are None."""
-    for store in (MemoryValidatorStore(), JSONValidatorStore(tmp_path / "v.json")):
+def test_state_stores_are_validator_stores(tmp_path: Path) -> None:
+    """The state room's stores serve the fetcher; both values None forgets a URL."""
+    for store in (MemoryStore(), SQLiteStore(tmp_path / "v.db")):
         assert isinstance(store, ValidatorStore)
         assert store.get_validators("https://a.example/") is None
         store.set_validators("https://a.example/", '"e"', None)
@@ -302,48 +299,14 @@ def test_stores_follow_the_protocol(tmp_path: Path) -> None:
         assert store.get_validators("https://a.example/") is None
 
 
-def test_json_store_survives_a_new_process_view(tmp_path: Path) -> None:
-    """A JSON store written by one instance is read by the next; no temp files remain."""
-    path = tmp_path / "state" / "validators.json"
-    first = JSONValidatorStore(path)
-    first.set_validators("https://a.example/feed", '"1"', MODIFIED)
-    first.set_validators("https://b.example/feed", None, MODIFIED)
-    document = json.loads(path.read_text(encoding="utf-8"))
-    assert document["version"] == 1
-    assert set(document["validators"]) == {"https://a.example/feed", "https://b.example/feed"}
-    second = JSONValidatorStore(path)
-    assert second.get_validators("https://a.example/feed") == ('"1"', MODIFIED)
-    assert second.get_validators("https://b.example/feed") == (None, MODIFIED)
-    assert sorted(entry.name for entry in path.parent.iterdir()) == ["validators.json"]
-
-
-@pytest.mark.parametrize(
-    "content",
-    [
-        "{not json",
-        "[]",
-        '{"version": 2, "validators": {}}',
-        '{"version": 1, "validators": []}',
-        '{"version": 1, "validators": {"u": 3}}',
-        '{"version": 1, "validators": {"u": {"etag": 3}}}',
-    ],
-)
-def test_json_store_refuses_a_damaged_file(tmp_path: Path, content: str) -> None:
-    """A state file that is not what the store wrote is a clear error, never ignored."""
-    path = tmp_path / "v.json"
-    path.write_text(content, encoding="utf-8")
-    with pytest.raises(FetchError, match="validator state file") as caught:
-        JSONValidatorStore(path).get_validators("u")
-    assert caught.value.reason == "bad_state"
-
-
-def test_json_store_with_fetcher(tmp_path: Path) -> None:
-    """Conditional GET through a JSON state file works across fetchers."""
-    path = tmp_path / "v.json"
+def test_a_state_file_gives_conditional_get_across_fetchers(tmp_path: Path) -> None:
+    """Validators committed to a SQLite state file are sent by the next fetcher."""
+    path = tmp_path / "state.db"
     with serve({"/f": conditional(b"x", etag='"j"')}) as server:
-        with Fetcher(validators=JSONValidatorStore(path)) as fetcher:
+        with SQLiteStore(path) as store, Fetcher(validators=store) as fetcher:
             assert fetcher.fetch(server.url("/f")).status == 200
-        with Fetcher(validators=JSONValidatorStore(path)) as fetcher:
+            store.commit()
+        with SQLiteStore(path) as store, Fetcher(validators=store) as fetcher:
             assert fetcher.fetch(server.url("/f")).not_modified
 
 

@@ -9,8 +9,8 @@ It owns one well-kept ``httpx`` client per :class:`Fetcher` with:
 * a bounded number of redirects, the chain and the final URL given back;
 * a ``User-Agent`` naming newsingest and its version;
 * conditional GET: validators (``ETag``, ``Last-Modified``) of each URL are kept
-  in a :class:`ValidatorStore` and sent back as ``If-None-Match`` /
-  ``If-Modified-Since``; a ``304`` gives a result with ``not_modified=True`` and
+  in a :class:`~newsingest.state.ValidatorStore` (a state store) and sent back as
+  ``If-None-Match`` / ``If-Modified-Since``; a ``304`` gives a result with ``not_modified=True`` and
   no content, and refreshes the stored validators.
 
 HTTP error statuses and transfer failures raise
@@ -25,23 +25,20 @@ stays fast.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 import attrs
 
 from newsingest._version import __version__
 from newsingest.exceptions import FetchError
+from newsingest.state import ValidatorStore
 
 if TYPE_CHECKING:
     import httpx
@@ -52,9 +49,6 @@ __all__ = [
     "FetchResult",
     "Fetcher",
     "HostPacer",
-    "JSONValidatorStore",
-    "MemoryValidatorStore",
-    "ValidatorStore",
 ]
 
 #: Where the User-Agent points people who see newsingest in their logs.
@@ -123,143 +117,6 @@ class FetchResult:
             if key.strip().lower() == "charset":
                 return item.strip().strip("\"'") or None
         return None
-
-
-@runtime_checkable
-class ValidatorStore(Protocol):
-    """Where the validators of each URL live between polls.
-
-    Implementations must be safe to call from several threads.
-    """
-
-    def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
-        """``(etag, last_modified)`` stored for ``url``, or ``None``."""
-        ...  # abstract
-
-    def set_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        """Remember the validators of ``url``; both ``None`` forgets them."""
-        ...  # abstract
-
-
-class MemoryValidatorStore:
-    """A :class:`ValidatorStore` held in memory (for one process, or tests)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._data: dict[str, tuple[str | None, str | None]] = {}
-
-    def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
-        with self._lock:
-            return self._data.get(url)
-
-    def set_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        with self._lock:
-            if etag is None and last_modified is None:
-                self._data.pop(url, None)
-            else:
-                self._data[url] = (etag, last_modified)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._data)
-
-
-class JSONValidatorStore:
-    """A :class:`ValidatorStore` kept in a small JSON file.
-
-    The file is read on first use and rewritten atomically (a temporary file in
-    the same directory, then ``os.replace``) on every change, so a crash never
-    leaves half a file. Layout::
-
-        {"version": 1, "validators": {"<url>": {"etag": …, "last_modified": …}}}
-
-    Raises:
-        FetchError: (reason ``bad_state``) the file exists but is not such a document.
-    """
-
-    VERSION: Final = 1
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self._data: dict[str, tuple[str | None, str | None]] | None = None
-
-    def _load(self) -> dict[str, tuple[str | None, str | None]]:
-        if self._data is not None:
-            return self._data
-        data: dict[str, tuple[str | None, str | None]] = {}
-        try:
-            raw = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raw = ""
-        if raw.strip():
-            try:
-                document = json.loads(raw)
-            except ValueError as error:
-                raise self._bad(f"not valid JSON ({error})") from error
-            if not isinstance(document, dict) or document.get("version") != self.VERSION:
-                raise self._bad(f"expected an object with version {self.VERSION}")
-            entries = document.get("validators")
-            if not isinstance(entries, dict):
-                raise self._bad("'validators' must be an object")
-            for url, entry in entries.items():
-                if not isinstance(entry, dict):
-                    raise self._bad(f"entry for {url!r} must be an object")
-                etag, modified = entry.get("etag"), entry.get("last_modified")
-                if not isinstance(etag, (str, type(None))) or not isinstance(
-                    modified, (str, type(None))
-                ):
-                    raise self._bad(f"validators of {url!r} must be strings or null")
-                data[url] = (etag, modified)
-        self._data = data
-        return data
-
-    def _bad(self, detail: str) -> FetchError:
-        return FetchError(
-            f"validator state file is unusable: {detail}",
-            source=str(self.path),
-            reason="bad_state",
-        )
-
-    def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
-        with self._lock:
-            return self._load().get(url)
-
-    def set_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        with self._lock:
-            data = self._load()
-            if etag is None and last_modified is None:
-                if data.pop(url, None) is None:
-                    return
-            else:
-                if data.get(url) == (etag, last_modified):
-                    return
-                data[url] = (etag, last_modified)
-            self._write(data)
-
-    def _write(self, data: Mapping[str, tuple[str | None, str | None]]) -> None:
-        document = {
-            "version": self.VERSION,
-            "validators": {
-                url: {"etag": etag, "last_modified": modified}
-                for url, (etag, modified) in sorted(data.items())
-            },
-        }
-        directory = self.path.parent
-        directory.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(
-            dir=directory, prefix=f".{self.path.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                json.dump(document, handle, ensure_ascii=False, indent=1)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            Path(temporary).replace(self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
 
 
 class HostPacer:

@@ -62,7 +62,7 @@ from newsingest.exceptions import (
     ParseError,
     SourceNotFoundError,
 )
-from newsingest.fetch import Fetcher, FetchResult, ValidatorStore
+from newsingest.fetch import Fetcher, FetchResult
 from newsingest.model import Article, Provenance
 from newsingest.normalize.dates import parse_date
 from newsingest.readers import (
@@ -73,6 +73,7 @@ from newsingest.readers import (
     open_binary,
 )
 from newsingest.readers.urllist import clean_line
+from newsingest.state import ValidatorStore
 
 __all__ = ["FEED_ACCEPT", "LIMITS", "FeedReader", "read_feed_list", "register", "sniff_feed"]
 
