@@ -34,7 +34,7 @@ from newsingest.exceptions import (
     WorkerError,
 )
 from newsingest.hydrate import hydrate
-from newsingest.ingest import IngestRun, RunReport, ingest, normalise_article
+from newsingest.ingest import ingest
 from newsingest.model import Article, Provenance
 from newsingest.normalize import (
     ParsedDate,
@@ -43,6 +43,9 @@ from newsingest.normalize import (
     parse_date,
     url_key,
 )
+from newsingest.pipeline.normalise import normalise_article
+from newsingest.pipeline.output import IngestRun
+from newsingest.pipeline.policy import RunReport
 from newsingest.readers import Reader, ReaderRegistry, default_registry
 from newsingest.sinks import JsonlWriter
 

@@ -19,7 +19,8 @@ from typing import IO, Any
 from newsingest._version import __version__
 from newsingest.dedup import Duplicate
 from newsingest.exceptions import NewsIngestError, NewsIngestWarning
-from newsingest.ingest import OnError, RunReport, ingest
+from newsingest.ingest import ingest
+from newsingest.pipeline.policy import OnError, RunReport
 from newsingest.readers import ReaderRegistry, default_registry
 from newsingest.sinks import JsonlWriter
 

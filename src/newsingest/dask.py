@@ -57,8 +57,9 @@ from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 from newsingest.dedup import Deduplicator
 from newsingest.exceptions import MissingExtraError, NewsIngestWarning
-from newsingest.ingest import OnError, ingest
+from newsingest.ingest import ingest
 from newsingest.model import Article
+from newsingest.pipeline.policy import OnError
 from newsingest.readers import (
     Reader,
     ReaderRegistry,

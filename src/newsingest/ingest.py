@@ -20,7 +20,9 @@ from typing import Any
 from newsingest.dedup import Deduplicator, Duplicate
 from newsingest.exceptions import NewsIngestError, NewsIngestWarning, SourceError
 from newsingest.pipeline.items import Chunk, Emitted
-from newsingest.pipeline.normalise import normalise_article
+
+# Importable from here too, documented where they are defined (newsingest.pipeline).
+from newsingest.pipeline.normalise import normalise_article  # noqa: F401 - importable here
 from newsingest.pipeline.output import IngestRun, committed
 from newsingest.pipeline.policy import OnError, Policy, QuarantineTarget, RunReport
 from newsingest.pipeline.read import ReadStage
@@ -35,7 +37,7 @@ from newsingest.readers import (
 )
 from newsingest.state import SeenStore, open_store
 
-__all__ = ["IngestRun", "OnError", "RunReport", "ingest", "normalise_article"]
+__all__ = ["ingest"]
 
 StateLike = str | os.PathLike[str] | SeenStore
 DEFAULT_KEYS = ("url", "content")

@@ -42,7 +42,8 @@ from newsingest.dedup.keys import (
     scope_of,
     title_key,
 )
-from newsingest.exceptions import StoreError, _where
+from newsingest.exceptions import StoreError as StoreError  # still importable from here
+from newsingest.exceptions import _where
 from newsingest.model import Article, ArticleRecord, Provenance, format_utc
 from newsingest.state import (
     MemoryStore,
@@ -69,7 +70,6 @@ __all__ = [
     "SQLiteStore",
     "SeenEntry",
     "SeenStore",
-    "StoreError",
     "content_key",
     "open_store",
     "prune",
