@@ -24,13 +24,18 @@ so a message read in a log says where to look, and ends with the error it was ra
 from, when there is one (``(caused by InvalidURLError: …)``). Every exception
 pickles, its cause's rendering included, so errors raised in worker processes reach
 the parent intact.
+
+Every reason code is listed once, with its meaning, by family, in :data:`REASONS`
+(rendered in the docs' Concepts page, "Reason codes").
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 __all__ = [
+    "REASONS",
     "FetchError",
     "HydrationError",
     "InvalidDateError",
@@ -47,6 +52,96 @@ __all__ = [
     "UnsupportedSourceError",
     "WorkerError",
 ]
+
+
+_URL_REASONS: Final = {
+    "empty": "no URL at all",
+    "unsupported_scheme": "not http or https",
+    "relative_without_base": "a relative URL with nothing to resolve it against",
+    "invalid_host": "no host, or one that is not a valid name or address",
+    "invalid_port": "a port that is not a number from 0 to 65535",
+    "too_long": "over the URL length limit",
+}
+
+#: Every reason code an error or warning can carry, by the family that carries it,
+#: with what it means: the one list to filter ``error.reason`` on (the docs render it;
+#: a test checks that the package uses no other). ``<...>`` marks a part filled in.
+REASONS: Final[Mapping[str, Mapping[str, str]]] = {
+    "SourceError": {
+        "source_error": "a source could not be used (no more specific reason)",
+        "not_found": "nothing at that path, or a glob matched nothing",
+        "unsupported": "no registered reader accepts the source",
+    },
+    "FetchError": {
+        "fetch_failed": "an HTTP transfer failed (no more specific reason)",
+        "http_<status>": "the server answered with that HTTP error status",
+        "connect_timeout": "no connection within the connect timeout",
+        "read_timeout": "the server sent nothing for the read timeout",
+        "timeout": "the transfer ran past its time budget",
+        "connect_failed": "the connection was refused or could not be made",
+        "too_many_redirects": "more redirects than allowed",
+        "too_large": "the body is over the size limit",
+        "decoding_failed": "the body's content encoding could not be decoded",
+        "invalid_url": "not a fetchable http(s) URL",
+        "transfer_failed": "any other transfer failure",
+    },
+    "ParseError": {
+        "parse_error": "a record is malformed (no more specific reason)",
+        "too_large": "a document, field or list is over its limit",
+        "binary": "binary data (a NUL byte) in a text format",
+        "undecodable": "bytes that are not valid in the text's encoding",
+        "unreadable": "the file exists but cannot be read",
+        "empty": "an empty file",
+        "missing_title": "seed line 1 is blank",
+        "missing_date": "seed line 2 is blank",
+        "bad_date": "seed line 2 is not a calendar YYYYMMDD",
+        "missing_url": "seed line 3 is blank",
+        "bad_url": "seed line 3 is not an absolute http(s) URL",
+        "field_too_long": "a title, URL or segment is over its length limit",
+        "too_many_segments": "a body with more segments than allowed",
+        "not_a_feed": "the document is not RSS, RDF or Atom",
+        "entity_declaration": "the document declares XML entities (refused)",
+        "unparseable": "the feed parser could not read the document",
+        "invalid_entry": "a feed entry could not be read",
+        "empty_entry": "a feed entry with no title, link, id or text",
+        "too_many_entries": "a list with more entries than allowed",
+        "line_too_long": "a list line over its length limit",
+        "whitespace": "a list line holding whitespace (one URL a line)",
+        "not_absolute_http_url": "a list line that is not an absolute http(s) URL",
+        "invalid_url:<InvalidURLError reason>": "a record's URL cannot be normalised",
+        "<InvalidURLError reason>": "a list line's URL cannot be used",
+        "wrapped_<InvalidURLError reason>": "a redirect wrapper's target cannot be used",
+    },
+    "HydrationError": {
+        "hydration_failed": "a listed page could not be used (no more specific reason)",
+        "<FetchError reason>": "fetching the page failed",
+        "not_html": "the page is not HTML",
+        "no_text": "no article text was found on the page",
+        "extraction_failed": "the page extractor failed",
+    },
+    "InvalidURLError": {"invalid": "the URL cannot be normalised", **_URL_REASONS},
+    "InvalidDateError": {
+        "invalid": "the date cannot be used",
+        "empty": "no date at all",
+        "unparseable": "not a date form newsingest reads",
+        "ambiguous": "a form whose day and month order is unknown",
+        "invalid_field": "a field out of its range (month 13, day 32...)",
+        "out_of_range": "before the earliest date accepted",
+        "out_of_range_future": "further in the future than allowed",
+        "unknown_zone": "a time zone name that is not known",
+        "unsupported_type": "a value that is neither text nor a datetime",
+    },
+    "NewsIngestWarning": {
+        "warning": "a recoverable oddity (no more specific reason)",
+        "bozo": "a malformed feed, read as far as it goes",
+        "empty_body": "an article with a header and no body",
+        "too_large": "a part over its limit was dropped",
+        "bad_date": "an entry's date cannot be used; the entry is kept without it",
+        "bad_url": "an entry's link cannot be used; the entry is kept without it",
+        "invalid_canonical": "a page's declared canonical URL cannot be used",
+        "invalid_date": "a page's date cannot be used",
+    },
+}
 
 
 def _where(source: str | None, line: int | None, item: int | None) -> str:
