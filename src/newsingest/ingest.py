@@ -14,7 +14,7 @@ counted, or quarantined with its reason, and every duplicate is reported and cou
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from newsingest.dedup import Deduplicator, Duplicate
@@ -210,7 +210,9 @@ def _portable(chunk: Chunk) -> bool:
     return chunk.portable
 
 
-def _guarded(outputs: Iterator[Emitted], release: Callable[[], None]) -> Iterator[Emitted]:
+def _guarded(
+    outputs: Iterator[Emitted], release: Callable[[], None]
+) -> Generator[Emitted, None, None]:
     """``outputs``, with the run's resources released however it ends."""
     try:
         yield from outputs

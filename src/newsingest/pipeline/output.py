@@ -7,7 +7,7 @@ line. Keys of kept records reach the state store only after the consumer has tak
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, cast
 
 from newsingest.model import Article
@@ -43,7 +43,7 @@ class IngestRun(Iterator[Article]):
     carries records and builds Articles only for a caller who asks for them.
     """
 
-    def __init__(self, outputs: Iterator[Emitted], report: RunReport) -> None:
+    def __init__(self, outputs: Generator[Emitted, None, None], report: RunReport) -> None:
         self._outputs = outputs
         self.report = report
         self._closed = False
@@ -78,9 +78,7 @@ class IngestRun(Iterator[Article]):
         """Stop reading and release files, stores and worker processes (idempotent)."""
         if not self._closed:
             self._closed = True
-            close = getattr(self._outputs, "close", None)
-            if close is not None:
-                close()
+            self._outputs.close()
 
     def __enter__(self) -> IngestRun:
         return self

@@ -62,7 +62,6 @@ class _Opened(NamedTuple):
     source: SourceLike
     #: the bytes of a small file, read once
     data: bytes | None
-    name: str
     #: the reader's records are taken directly (RecordReader, nothing to hydrate)
     records: bool
 
@@ -132,7 +131,7 @@ class ReadStage:
             name = forced
             try:  # one loop, no generator per source: a seed file is one record
                 opened = self._open(source, files)
-                name = opened.name
+                name = opened.reader.name
                 if opened.records:
                     reader: Any = opened.reader
                     for record in reader.read_records(opened.data, os.fspath(source)):  # type: ignore[arg-type]
@@ -154,7 +153,7 @@ class ReadStage:
         able = capabilities(reader)
         reader = self._bound(reader, able)
         records = data is not None and self.fetch is None and able.records
-        return _new_tuple(_Opened, (reader, source, data, reader.name, records))
+        return _new_tuple(_Opened, (reader, source, data, records))
 
     def _poller(self) -> Reader | None:
         """The URL reader, when it polls many URLs at once and nothing forbids it."""

@@ -215,6 +215,12 @@ def _fail(name: str, message: str, line: int | None, reason: str) -> ParseError:
     return ParseError(message, source=name, line=line, reason=reason)
 
 
+def _too_long(name: str, label: str, length: int, limit: str, line: int) -> ParseError:
+    """The error for a field over its length limit (``LIMITS[limit]``)."""
+    message = f"{label} is {length} characters, over the {LIMITS[limit]} limit"
+    return _fail(name, message, line, "field_too_long")
+
+
 def parse_fields(data: bytes, name: str) -> SeedFields | ParseError:
     """Parse and check one seed file's bytes (see :class:`SeedFields`).
 
@@ -275,12 +281,7 @@ def _header(lines: list[str], name: str) -> tuple[str, str, str, str] | ParseErr
     if not title:
         return _fail(name, "line 1 must be the title, found a blank line", 1, "missing_title")
     if len(title) > LIMITS["title_chars"]:
-        return _fail(
-            name,
-            f"title is {len(title)} characters, over the {LIMITS['title_chars']} limit",
-            1,
-            "field_too_long",
-        )
+        return _too_long(name, "title", len(title), "title_chars", 1)
     raw_date = lines[1].strip() if count > 1 else ""
     published = _date(raw_date, name)
     if isinstance(published, ParseError):
@@ -289,12 +290,7 @@ def _header(lines: list[str], name: str) -> tuple[str, str, str, str] | ParseErr
     if not url:
         return _fail(name, "line 3 must be the article URL, found nothing", 3, "missing_url")
     if len(url) > LIMITS["url_chars"]:
-        return _fail(
-            name,
-            f"URL is {len(url)} characters, over the {LIMITS['url_chars']} limit",
-            3,
-            "field_too_long",
-        )
+        return _too_long(name, "URL", len(url), "url_chars", 3)
     if not _URL_RE.match(url):
         return _fail(
             name, f"line 3 must be an absolute http(s) URL, found {url[:80]!r}", 3, "bad_url"
@@ -338,13 +334,7 @@ def _body(lines: list[str], text_chars: int, name: str) -> list[str] | ParseErro
     ):
         stripped = [line.strip() for line in lines]
         index = next(i for i, seg in enumerate(stripped) if len(seg) > LIMITS["segment_chars"])
-        return _fail(
-            name,
-            f"segment is {len(stripped[index])} characters, over the "
-            f"{LIMITS['segment_chars']} limit",
-            4 + index,
-            "field_too_long",
-        )
+        return _too_long(name, "segment", len(stripped[index]), "segment_chars", 4 + index)
     return body
 
 
