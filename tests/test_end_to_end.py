@@ -17,7 +17,7 @@ from newsingest import Article, Duplicate, ingest
 from newsingest.exceptions import WorkerError
 from newsingest.readers import default_registry
 from newsingest.readers.textfile import SeedTextReader, dumps
-from newsingest.testing import Response, conditional, serve
+from newsingest.testing import Response, conditional, loopback_registry, serve
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "textfile" / "000_a56ce4c0ebc2a5f5.txt"
@@ -25,6 +25,9 @@ PAGES = DATA / "pages"
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    # Fetches to 127.0.0.1 are refused by default; the test servers are there.
+    if args[0] == "ingest":
+        args = ("ingest", "--allow-private-addresses", *args[1:])
     return subprocess.run(
         [sys.executable, "-m", "newsingest", *args],
         capture_output=True,
@@ -320,7 +323,11 @@ def test_several_feeds_are_polled_concurrently_in_source_order(tmp_path: Path) -
         "/fast.xml": Response(body=second_feed),
     }
     with serve(routes) as server:
-        run = ingest([server.url("/slow.xml"), server.url("/fast.xml")], concurrency=2)
+        run = ingest(
+            [server.url("/slow.xml"), server.url("/fast.xml")],
+            concurrency=2,
+            registry=loopback_registry(),
+        )
         titles = [article.title for article in run]
     assert titles == ["One", "Two", "Three", "Four"]
     assert run.report.sources == 2
@@ -366,10 +373,13 @@ def test_failed_feeds_count_the_same_polled_alone_or_together() -> None:
         body=b"<html><body>not a feed</body></html>", headers={"Content-Type": "text/html"}
     )
     with serve({"/a.html": page, "/b.html": page}) as server:
-        alone = ingest([server.url("/a.html")], on_error="skip")
+        alone = ingest([server.url("/a.html")], on_error="skip", registry=loopback_registry())
         list(alone)
         together = ingest(
-            [server.url("/a.html"), server.url("/b.html")], on_error="skip", concurrency=2
+            [server.url("/a.html"), server.url("/b.html")],
+            on_error="skip",
+            concurrency=2,
+            registry=loopback_registry(),
         )
         list(together)
     assert alone.report.read == 0 and alone.report.errors == {"not_a_feed": 1}

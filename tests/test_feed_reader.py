@@ -44,7 +44,7 @@ CASES = sorted(
 
 
 def _reader() -> FeedReader:
-    return FeedReader(now=NOW)
+    return FeedReader(now=NOW, allow_private=True)
 
 
 def _record(item: object) -> dict[str, Any]:
@@ -215,7 +215,7 @@ def test_no_future_check_without_max_future() -> None:
 def test_reader_options_are_checked() -> None:
     """A fetcher and a validator store together, or a naive now, are refused."""
     with pytest.raises(ValueError, match="not both"):
-        FeedReader(fetcher=Fetcher(), validators=MemoryStore())
+        FeedReader(fetcher=Fetcher(allow_private=True), validators=MemoryStore())
     with pytest.raises(TypeError, match="aware"):
         FeedReader(now=datetime(2025, 1, 1))
 
@@ -278,7 +278,7 @@ def test_url_is_fetched_with_base_and_final_url() -> None:
         b"<item><title>One</title><link>/posts/1</link></item></channel></rss>"
     )
     with serve({"/old": redirect("/feeds/main.xml"), "/feeds/main.xml": feed}) as server:
-        items = list(FeedReader(fetcher=Fetcher()).read(server.url("/old")))
+        items = list(FeedReader(fetcher=Fetcher(allow_private=True)).read(server.url("/old")))
         accept = server.requests_for("/old")[0].header("accept")
     assert len(items) == 1
     article = items[0]
@@ -299,7 +299,7 @@ def test_declared_charset_is_honoured() -> None:
     with serve(
         {"/f": Response(body=body, headers={"Content-Type": "text/xml; charset=koi8-r"})}
     ) as server:
-        items = list(FeedReader().read(server.url("/f")))
+        items = list(FeedReader(allow_private=True).read(server.url("/f")))
     assert [item.title for item in items if isinstance(item, Article)] == ["Щи"]
 
 
@@ -311,10 +311,10 @@ def test_polling_twice_with_the_same_state(tmp_path: Path) -> None:
     with serve({"/feed.xml": handler}) as server:
         url = server.url("/feed.xml")
         with SQLiteStore(state) as store:
-            first = list(FeedReader(validators=store).read(url))
+            first = list(FeedReader(validators=store, allow_private=True).read(url))
             store.commit()
         with SQLiteStore(state) as store:
-            second = list(FeedReader(validators=store).read(url))
+            second = list(FeedReader(validators=store, allow_private=True).read(url))
         requests = server.requests_for("/feed.xml")
     assert [item.title for item in first if isinstance(item, Article)] == [
         "Council approves new budget & plan",
@@ -334,7 +334,10 @@ def test_validators_wait_until_every_entry_was_taken() -> None:
     """A consumer that stops early leaves no validators, so the next poll gets the feed."""
     store = MemoryStore()
     handler = conditional((DATA / "rss20.xml").read_bytes(), etag='"e"')
-    with serve({"/feed.xml": handler}) as server, Fetcher(validators=store) as fetcher:
+    with (
+        serve({"/feed.xml": handler}) as server,
+        Fetcher(allow_private=True, validators=store) as fetcher,
+    ):
         reader = FeedReader(fetcher=fetcher)
         items = reader.read(server.url("/feed.xml"))
         next(items)
@@ -353,7 +356,7 @@ def test_html_served_as_a_feed_is_not_stored() -> None:
         serve({"/feed": conditional(page, etag='"html"')}) as server,
         pytest.raises(ParseError, match="HTML page"),
     ):
-        list(FeedReader(validators=store).read(server.url("/feed")))
+        list(FeedReader(validators=store, allow_private=True).read(server.url("/feed")))
     assert len(store) == 0
 
 
@@ -381,7 +384,7 @@ def test_read_many_polls_feeds_concurrently_and_keeps_faults_local() -> None:
     }
     with serve(routes) as server:
         urls = [server.url(path) for path in ("/a.xml", "/gone.xml", "/page.xml", "/b.xml")]
-        reader = FeedReader(validators=store)
+        reader = FeedReader(validators=store, allow_private=True)
         first = list(reader.read_many(urls, concurrency=2))
         second = list(reader.read_many(urls, concurrency=2))
     kinds = [

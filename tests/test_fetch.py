@@ -34,7 +34,7 @@ MODIFIED = "Wed, 06 Mar 2024 07:00:00 GMT"
 def test_200_with_user_agent_and_encodings() -> None:
     """A plain GET returns body, status and headers and names newsingest and its version."""
     with serve({"/a": Response(body=b"hello", headers={"Content-Type": "text/plain"})}) as server:
-        with Fetcher() as fetcher:
+        with Fetcher(allow_private=True) as fetcher:
             result = fetcher.fetch(server.url("/a"))
         sent = server.requests[0]
     assert (result.status, result.content, result.not_modified) == (200, b"hello", False)
@@ -53,7 +53,7 @@ def test_compressed_bodies_are_decoded(encoding: str) -> None:
     body = b"<rss>" + b"news " * 5000 + b"</rss>"
     spec = Response(body=body, gzip=encoding == "gzip", deflate=encoding == "deflate")
     assert len(spec.encoded_body()) < len(body) // 10
-    with serve({"/f": spec}) as server, Fetcher() as fetcher:
+    with serve({"/f": spec}) as server, Fetcher(allow_private=True) as fetcher:
         result = fetcher.fetch(server.url("/f"))
     assert result.content == body
     assert result.headers["content-encoding"] == encoding
@@ -63,7 +63,7 @@ def test_304_after_etag() -> None:
     """The stored ETag goes back as If-None-Match; a 304 has no content and keeps it."""
     store = MemoryStore()
     with serve({"/f": conditional(b"feed", etag='"v1"')}) as server:
-        with Fetcher(validators=store) as fetcher:
+        with Fetcher(allow_private=True, validators=store) as fetcher:
             first = fetcher.fetch(server.url("/f"))
             second = fetcher.fetch(server.url("/f"))
         requests = server.requests
@@ -78,7 +78,7 @@ def test_304_after_last_modified() -> None:
     """The stored Last-Modified goes back as If-Modified-Since and earns a 304."""
     store = MemoryStore()
     with serve({"/f": conditional(b"feed", last_modified=MODIFIED)}) as server:
-        with Fetcher(validators=store) as fetcher:
+        with Fetcher(allow_private=True, validators=store) as fetcher:
             fetcher.fetch(server.url("/f"))
             second = fetcher.fetch(server.url("/f"))
         sent = server.requests[1]
@@ -95,7 +95,7 @@ def test_304_refreshes_validators() -> None:
         url = server.url("/f")
         store.set_validators(url, '"old"', MODIFIED)
         server.set_route("/f", Response(status=304, headers={"ETag": '"new"'}))
-        with Fetcher(validators=store) as fetcher:
+        with Fetcher(allow_private=True, validators=store) as fetcher:
             result = fetcher.fetch(url)
     assert result.not_modified
     assert store.get_validators(url) == ('"new"', MODIFIED)
@@ -106,7 +106,7 @@ def test_changed_feed_gets_new_validators() -> None:
     store = MemoryStore()
     with (
         serve({"/f": conditional(b"v1", etag='"1"')}) as server,
-        Fetcher(validators=store) as fetcher,
+        Fetcher(allow_private=True, validators=store) as fetcher,
     ):
         fetcher.fetch(server.url("/f"))
         server.set_route("/f", conditional(b"v2", etag='"2"'))
@@ -120,7 +120,7 @@ def test_unconditional_and_deferred_validators() -> None:
     store = MemoryStore()
     with (
         serve({"/f": conditional(b"x", etag='"e"')}) as server,
-        Fetcher(validators=store) as fetcher,
+        Fetcher(allow_private=True, validators=store) as fetcher,
     ):
         url = server.url("/f")
         result = fetcher.fetch(url, update_validators=False)
@@ -139,7 +139,7 @@ def test_301_then_200_records_the_chain() -> None:
         "/older": redirect("/new", 308),
         "/new": b"here",
     }
-    with serve(routes) as server, Fetcher() as fetcher:
+    with serve(routes) as server, Fetcher(allow_private=True) as fetcher:
         result = fetcher.fetch(server.url("/old"))
     assert result.content == b"here"
     assert result.final_url == server.url("/new")
@@ -149,7 +149,10 @@ def test_301_then_200_records_the_chain() -> None:
 def test_redirect_loop_is_bounded() -> None:
     """More redirects than allowed is a FetchError, not a hang."""
     with serve({"/a": redirect("/b"), "/b": redirect("/a")}) as server:
-        with Fetcher(max_redirects=3) as fetcher, pytest.raises(FetchError) as caught:
+        with (
+            Fetcher(allow_private=True, max_redirects=3) as fetcher,
+            pytest.raises(FetchError) as caught,
+        ):
             fetcher.fetch(server.url("/a"))
         assert len(server.requests) == 4
     assert caught.value.reason == "too_many_redirects"
@@ -160,7 +163,7 @@ def test_http_errors_carry_the_status(status: int) -> None:
     """An HTTP error status is a FetchError (a SourceError) with status and reason."""
     with (
         serve({"/f": Response(status=status, body=b"nope")}) as server,
-        Fetcher() as fetcher,
+        Fetcher(allow_private=True) as fetcher,
         pytest.raises(SourceError) as caught,
     ):
         fetcher.fetch(server.url("/f"))
@@ -174,7 +177,7 @@ def test_read_timeout() -> None:
     """A server slower than the read timeout is a FetchError, within about that time."""
     with (
         serve({"/slow": Response(body=b"late", delay=5)}) as server,
-        Fetcher(read_timeout=0.3) as fetcher,
+        Fetcher(allow_private=True, read_timeout=0.3) as fetcher,
     ):
         started = time.monotonic()
         with pytest.raises(FetchError) as caught:
@@ -189,7 +192,7 @@ def test_body_over_the_size_limit(chunked: bool) -> None:
     """A body over max_bytes is refused, whether announced or only found by reading."""
     with (
         serve({"/big": Response(body=b"x" * 100_000, chunked=chunked)}) as server,
-        Fetcher(max_bytes=50_000) as fetcher,
+        Fetcher(allow_private=True, max_bytes=50_000) as fetcher,
         pytest.raises(FetchError) as caught,
     ):
         fetcher.fetch(server.url("/big"))
@@ -203,7 +206,7 @@ def test_gzip_bomb_is_cut_off_by_decoded_size() -> None:
     assert len(spec.encoded_body()) < 10_000
     with (
         serve({"/bomb": spec}) as server,
-        Fetcher(max_bytes=100_000) as fetcher,
+        Fetcher(allow_private=True, max_bytes=100_000) as fetcher,
         pytest.raises(FetchError) as caught,
     ):
         fetcher.fetch(server.url("/bomb"))
@@ -214,7 +217,7 @@ def test_body_at_the_limit_is_accepted() -> None:
     """Exactly max_bytes is allowed."""
     with (
         serve({"/f": Response(body=b"y" * 1000, chunked=True)}) as server,
-        Fetcher(max_bytes=1000) as fetcher,
+        Fetcher(allow_private=True, max_bytes=1000) as fetcher,
     ):
         assert len(fetcher.fetch(server.url("/f")).content) == 1000
 
@@ -224,7 +227,7 @@ def test_connection_refused_and_bad_urls() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with Fetcher(connect_timeout=2) as fetcher:
+    with Fetcher(allow_private=True, connect_timeout=2) as fetcher:
         with pytest.raises(FetchError) as refused:
             fetcher.fetch(f"http://127.0.0.1:{port}/feed")
         with pytest.raises(FetchError) as bad:
@@ -236,9 +239,9 @@ def test_connection_refused_and_bad_urls() -> None:
 def test_fetcher_arguments_are_checked() -> None:
     """Nonsensical limits are refused when the fetcher is built."""
     with pytest.raises(ValueError, match="max_bytes"):
-        Fetcher(max_bytes=0)
+        Fetcher(allow_private=True, max_bytes=0)
     with pytest.raises(ValueError, match="max_redirects"):
-        Fetcher(max_redirects=-1)
+        Fetcher(allow_private=True, max_redirects=-1)
 
 
 def test_fetch_many_keeps_order_and_bounds_concurrency() -> None:
@@ -259,7 +262,7 @@ def test_fetch_many_keeps_order_and_bounds_concurrency() -> None:
 
     routes: dict[str, RouteSpec] = {f"/f{index}": slow for index in range(12)}
     routes["/f5"] = Response(status=404)
-    with serve(routes) as server, Fetcher() as fetcher:
+    with serve(routes) as server, Fetcher(allow_private=True) as fetcher:
         urls = [server.url(f"/f{index}") for index in range(12)]
         results = list(fetcher.fetch_many(urls, concurrency=3))
     assert len(results) == 12
@@ -272,12 +275,12 @@ def test_fetch_many_keeps_order_and_bounds_concurrency() -> None:
             assert result.content == f"/f{index}".encode()
     assert 1 < peak <= 3
     with pytest.raises(ValueError, match="concurrency"):
-        list(Fetcher().fetch_many(urls, concurrency=0))
+        list(Fetcher(allow_private=True).fetch_many(urls, concurrency=0))
 
 
 def test_fetch_many_can_stop_early() -> None:
     """Closing the iterator early cancels queued fetches and returns promptly."""
-    with serve({"/f": b"ok"}) as server, Fetcher() as fetcher:
+    with serve({"/f": b"ok"}) as server, Fetcher(allow_private=True) as fetcher:
         iterator = fetcher.fetch_many([server.url("/f")] * 50, concurrency=2)
         first = next(iterator)
         iterator.close()  # type: ignore[attr-defined]
@@ -303,10 +306,10 @@ def test_a_state_file_gives_conditional_get_across_fetchers(tmp_path: Path) -> N
     """Validators committed to a SQLite state file are sent by the next fetcher."""
     path = tmp_path / "state.db"
     with serve({"/f": conditional(b"x", etag='"j"')}) as server:
-        with SQLiteStore(path) as store, Fetcher(validators=store) as fetcher:
+        with SQLiteStore(path) as store, Fetcher(allow_private=True, validators=store) as fetcher:
             assert fetcher.fetch(server.url("/f")).status == 200
             store.commit()
-        with SQLiteStore(path) as store, Fetcher(validators=store) as fetcher:
+        with SQLiteStore(path) as store, Fetcher(allow_private=True, validators=store) as fetcher:
             assert fetcher.fetch(server.url("/f")).not_modified
 
 
@@ -319,7 +322,10 @@ def test_server_basics() -> None:
     def broken(request: RecordedRequest) -> Response:
         raise RuntimeError("boom")
 
-    with serve({"/ok": "text", "/broken": broken}) as server, Fetcher() as fetcher:
+    with (
+        serve({"/ok": "text", "/broken": broken}) as server,
+        Fetcher(allow_private=True) as fetcher,
+    ):
         with pytest.raises(FetchError) as missing:
             fetcher.fetch(server.url("/missing"))
         with pytest.raises(FetchError) as failing:
@@ -362,7 +368,7 @@ def test_server_cannot_start_twice_and_stops_cleanly() -> None:
         outcome: list[BaseException] = []
 
         def wait_for_slow() -> None:
-            with Fetcher(read_timeout=10) as fetcher:
+            with Fetcher(allow_private=True, read_timeout=10) as fetcher:
                 try:
                     fetcher.fetch(server.url("/slow"))
                 except FetchError as error:

@@ -69,7 +69,9 @@ def server() -> Iterator[LocalHTTPServer]:
 
 @pytest.fixture
 def fetcher() -> Iterator[Fetcher]:
-    with Fetcher(read_timeout=1.0, connect_timeout=2.0, trust_env=False) as client:
+    with Fetcher(
+        allow_private=True, read_timeout=1.0, connect_timeout=2.0, trust_env=False
+    ) as client:
         yield client
 
 
@@ -300,6 +302,7 @@ def test_size_limit_with_the_default_fetcher(
             max_bytes=50_000,
             timeout=2.0,
             per_host_delay=0.0,
+            allow_private=True,
         )
     )
     assert isinstance(items[0], HydrationError)

@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from newsingest import Deduplicator, MemoryStore, ingest
-from newsingest.testing import conditional, serve
+from newsingest.testing import conditional, loopback_registry, serve
 
 DATA = Path(__file__).parent / "data"
 
@@ -25,8 +25,8 @@ def test_state_from_python_sends_validators_on_the_second_poll(tmp_path: Path) -
     state = tmp_path / "state.db"
     with serve({"/feed.xml": handler}) as server:
         url = server.url("/feed.xml")
-        first = list(ingest([url], state=state))
-        second = ingest([url], state=state)
+        first = list(ingest([url], state=state, registry=loopback_registry()))
+        second = ingest([url], state=state, registry=loopback_registry())
         again = list(second)
         requests = server.requests_for("/feed.xml")
     assert len(first) == 2
@@ -44,8 +44,9 @@ def test_state_from_python_polls_many_feeds_conditionally(tmp_path: Path) -> Non
     state = tmp_path / "state.db"
     with serve(routes) as server:
         urls = [server.url(path) for path in routes]
-        list(ingest(urls, state=state, dedup=False))
-        assert list(ingest(urls, state=state, dedup=False)) == []
+        loopback = loopback_registry()
+        list(ingest(urls, state=state, dedup=False, registry=loopback))
+        assert list(ingest(urls, state=state, dedup=False, registry=loopback)) == []
         sent = [server.requests_for(path)[1].header("if-none-match") for path in routes]
     assert sent == ['"v0"', '"v1"', '"v2"']
 
@@ -81,7 +82,7 @@ def test_an_explicit_deduplicator_keeps_the_feed_validators_in_its_store() -> No
     store = MemoryStore()
     with serve({"/feed.xml": conditional(body, etag='"e"')}) as server:
         url = server.url("/feed.xml")
-        list(ingest([url], dedup=Deduplicator(store=store)))
+        list(ingest([url], dedup=Deduplicator(store=store), registry=loopback_registry()))
     assert store.get_validators(url) == ('"e"', None)
 
 
@@ -137,9 +138,7 @@ def test_a_dead_worker_is_an_error_message_not_a_traceback(tmp_path: Path) -> No
             f"Title {n}\n20220206\nhttps://example.com/{n}\nBody of {n}.\n"
         )
     command = [sys.executable, "-m", "newsingest", "ingest", str(tmp_path), "-j", "2"]
-    parent = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    parent = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     workers: list[int] = []
     deadline = time.monotonic() + 30
     while not workers and time.monotonic() < deadline:

@@ -163,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="pages or feeds fetched at once (default 4)",
     )
     run.add_argument(
+        "--allow-private-addresses",
+        action="store_true",
+        help="let --feeds, feed URLs and --fetch connect to loopback, private and other "
+        "non-public addresses (refused by default; see docs/security.md)",
+    )
+    run.add_argument(
         "-j",
         "--workers",
         type=_workers,
@@ -282,6 +288,11 @@ def _registry(args: argparse.Namespace) -> ReaderRegistry:
     registry = default_registry().copy()
     if not args.no_plugins:
         registry.load_entry_points()
+    if args.allow_private_addresses and "feed" in registry:
+        from newsingest.readers.feed import FeedReader  # noqa: PLC0415
+
+        if isinstance(registry.get("feed"), FeedReader):
+            registry.register(FeedReader(allow_private=True), replace=True)
     return registry
 
 
@@ -347,7 +358,12 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
                 near=args.near,
                 on_duplicate=None if duplicates_writer is None else _writes(duplicates_writer),
                 before_commit=before_commit,
-                fetch={"concurrency": args.concurrency} if args.fetch else False,
+                fetch={
+                    "concurrency": args.concurrency,
+                    "allow_private": args.allow_private_addresses,
+                }
+                if args.fetch
+                else False,
                 concurrency=args.concurrency,
                 workers=args.workers,
                 report=report,

@@ -77,7 +77,8 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "http_<status>": "the server answered with that HTTP error status",
         "connect_timeout": "no connection within the connect timeout",
         "read_timeout": "the server sent nothing for the read timeout",
-        "timeout": "the transfer ran past its time budget",
+        "timeout": "the request ran past its deadline (connect, headers and body)",
+        "blocked_address": "the host is a loopback, private or other non-public address",
         "connect_failed": "the connection was refused or could not be made",
         "too_many_redirects": "more redirects than allowed",
         "too_large": "the body is over the size limit",
@@ -402,3 +403,22 @@ class NewsIngestWarning(UserWarning):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.message,), self.__dict__.copy())
+
+
+class _AddressBlocked(Exception):
+    """The host resolved only to addresses the policy refuses (internal to the HTTP room)."""
+
+    def __init__(self, host: str, address: str, kind: str) -> None:
+        where = address if host == address else f"{host} resolves to {address},"
+        super().__init__(f"{where} a {kind} address")
+        self.host = host
+        self.address = address
+        self.kind = kind
+
+
+class _DeadlineExceeded(Exception):
+    """A request ran past its deadline (internal to the HTTP room)."""
+
+
+class _UndecodableBody(Exception):
+    """A content coding that is unknown, stacked too deep, or corrupt."""

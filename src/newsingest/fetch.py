@@ -25,6 +25,7 @@ stays fast.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections import deque
@@ -36,8 +37,9 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from newsingest._address import address_refusal
 from newsingest._version import __version__
-from newsingest.exceptions import FetchError
+from newsingest.exceptions import FetchError, _AddressBlocked, _DeadlineExceeded, _UndecodableBody
 from newsingest.state import ValidatorStore
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ __all__ = [
     "FetchResult",
     "Fetcher",
     "HostPacer",
+    "address_refusal",
 ]
 
 #: Where the User-Agent points people who see newsingest in their logs.
@@ -61,6 +64,32 @@ DEFAULT_USER_AGENT: Final = f"newsingest/{__version__} (+{PROJECT_URL})"
 DEFAULT_MAX_BYTES: Final = 10 * 1024 * 1024
 
 _CHUNK = 64 * 1024
+
+#: Finished results :meth:`Fetcher.fetch_many` holds while an earlier one is pending.
+READ_AHEAD_RESULTS: Final = 64
+#: Content of those results held at most.
+READ_AHEAD_BYTES: Final = 64 * 1024 * 1024
+#: URLs queued or fetched ahead of the consumer at most.
+READ_AHEAD_URLS: Final = 1024
+
+
+def _read_ahead_full(window: deque[Future[FetchResult | FetchError]]) -> bool:
+    """True when ``window`` holds as much ahead of its first entry as allowed."""
+    if len(window) >= READ_AHEAD_URLS:
+        return True
+    finished = 0
+    size = 0
+    for future in window:
+        if future.done():
+            finished += 1
+            outcome = future.result()
+            if isinstance(outcome, FetchResult):
+                size += len(outcome.content)
+    return finished >= READ_AHEAD_RESULTS or size >= READ_AHEAD_BYTES
+
+
+#: Content codings offered: the ones :class:`Fetcher` decodes within its limits.
+ACCEPT_ENCODING: Final = "gzip, deflate"
 
 
 def _frozen_headers(value: Mapping[str, str]) -> Mapping[str, str]:
@@ -158,7 +187,20 @@ class Fetcher:
         validators: where ETag / Last-Modified are kept; ``None`` turns
             conditional GET off.
         headers: extra headers sent with every request.
-        trust_env: honour proxy settings from the environment (as httpx does).
+        trust_env: honour ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` from the
+            environment. Proxy settings are not used: through a proxy the
+            address policy could not see where a request goes.
+        allow_private: also connect to loopback, private, link-local and other
+            non-public addresses (see :func:`address_refusal`); off by default,
+            for people who poll their own intranet.
+        allowed_networks: networks (``"10.1.2.0/24"``, ``"fd12::/16"``) reached
+            even though not public, when only some private hosts should be.
+
+    Every request is held to the address policy (each redirect hop included,
+    checked on the address actually connected to), to ``total_timeout`` from
+    the first byte sent to the last received (connect, headers and body, however
+    slowly bytes come), and to ``max_bytes`` of decoded body (content codings
+    are undone a slice at a time, so a decompression bomb costs ``max_bytes``).
 
     A ``Fetcher`` is safe to share between threads. Close it (or use it as a
     context manager) to release connections.
@@ -176,6 +218,8 @@ class Fetcher:
         validators: ValidatorStore | None = None,
         headers: Mapping[str, str] | None = None,
         trust_env: bool = True,
+        allow_private: bool = False,
+        allowed_networks: Iterable[str] = (),
     ) -> None:
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
@@ -190,6 +234,10 @@ class Fetcher:
         self.validators = validators
         self.headers = dict(headers or {})
         self.trust_env = trust_env
+        self.allow_private = allow_private
+        self.allowed_networks = tuple(allowed_networks)
+        for network in self.allowed_networks:
+            ipaddress.ip_network(network, strict=False)  # ValueError now, not at first use
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
 
@@ -199,6 +247,8 @@ class Fetcher:
         with self._lock:
             if self._client is None:
                 import httpx  # noqa: PLC0415 - heavy import, deferred to first request
+
+                from newsingest._edge import GuardedTransport  # noqa: PLC0415 - imports httpx
 
                 self._client = httpx.Client(
                     timeout=httpx.Timeout(
@@ -211,10 +261,14 @@ class Fetcher:
                     max_redirects=self.max_redirects,
                     headers={
                         "User-Agent": self.user_agent,
-                        "Accept-Encoding": "gzip, deflate",
+                        "Accept-Encoding": ACCEPT_ENCODING,
                         **self.headers,
                     },
-                    trust_env=self.trust_env,
+                    transport=GuardedTransport(
+                        allow_private=self.allow_private,
+                        allowed_networks=self.allowed_networks,
+                        trust_env=self.trust_env,
+                    ),
                 )
             return self._client
 
@@ -257,88 +311,119 @@ class Fetcher:
                 with :meth:`remember`. A ``304`` always refreshes them.
 
         Raises:
-            FetchError: an HTTP error status (``reason="http_<status>"``), a
-                timeout, too many redirects, a body over ``max_bytes``
-                (``too_large``) or any other transfer failure.
+            FetchError: an HTTP error status (``reason="http_<status>"``), an
+                address the policy refuses (``blocked_address``), a timeout or
+                the ``total_timeout`` deadline (``timeout``), too many redirects,
+                a body over ``max_bytes`` (``too_large``), a content coding that
+                cannot be decoded, or any other transfer failure.
         """
-        import httpx  # noqa: PLC0415 - heavy import, deferred to first request
+        from newsingest._edge import deadline  # noqa: PLC0415 - imports httpx
 
         client = self._get_client()
         request_headers = dict(headers or {})
         stored = self._send_validators(url, request_headers) if conditional else None
-        started = time.monotonic()
         try:
-            with client.stream("GET", url, headers=request_headers) as response:
-                hops = [str(hop.request.url) for hop in response.history]
-                redirects = tuple([*hops, str(response.url)][1:]) if hops else ()
-                final_url = str(response.url)
-                status = response.status_code
-                if status == 304:
-                    result = FetchResult(
-                        url=url,
-                        final_url=final_url,
-                        status=status,
-                        headers=dict(response.headers),
-                        not_modified=True,
-                        redirects=redirects,
-                    )
-                    self._refresh(url, result, stored)
-                    return result
-                if status >= 300:
-                    raise FetchError(
-                        f"HTTP {status} {response.reason_phrase}".rstrip(),
-                        source=url if final_url == url else f"{url} -> {final_url}",
-                        reason=f"http_{status}",
-                        status=status,
-                    )
-                content = self._read_body(url, response, started)
-                result = FetchResult(
+            with deadline(self.total_timeout):
+                result = self._get(client, url, request_headers)
+        except FetchError:
+            raise
+        except Exception as error:
+            failure = self._failure(url, error)
+            if failure is None:
+                raise
+            raise failure from error
+        if result.not_modified:
+            self._refresh(url, result, stored)
+        elif update_validators:
+            self.remember(result)
+        return result
+
+    def _get(self, client: httpx.Client, url: str, headers: dict[str, str]) -> FetchResult:
+        """One GET with redirects; an HTTP error status raises FetchError."""
+        with client.stream("GET", url, headers=headers) as response:
+            hops = [str(hop.request.url) for hop in response.history]
+            redirects = tuple([*hops, str(response.url)][1:]) if hops else ()
+            final_url = str(response.url)
+            status = response.status_code
+            if status == 304:
+                return FetchResult(
                     url=url,
                     final_url=final_url,
                     status=status,
                     headers=dict(response.headers),
-                    content=content,
+                    not_modified=True,
                     redirects=redirects,
                 )
-        except httpx.TooManyRedirects as error:
-            raise FetchError(
-                f"more than {self.max_redirects} redirects", source=url, reason="too_many_redirects"
-            ) from error
-        except httpx.ConnectTimeout as error:
-            raise FetchError(
-                f"no connection within {self.connect_timeout:g} s",
+            if status >= 300:
+                raise FetchError(
+                    f"HTTP {status} {response.reason_phrase}".rstrip(),
+                    source=url if final_url == url else f"{url} -> {final_url}",
+                    reason=f"http_{status}",
+                    status=status,
+                )
+            return FetchResult(
+                url=url,
+                final_url=final_url,
+                status=status,
+                headers=dict(response.headers),
+                content=self._read_body(url, response),
+                redirects=redirects,
+            )
+
+    def _failure(self, url: str, error: Exception) -> FetchError | None:
+        """The FetchError a transfer failure stands for (``None``: a bug, re-raise it)."""
+        import httpx  # noqa: PLC0415 - heavy import, deferred to first request
+
+        if isinstance(error, _AddressBlocked):
+            return FetchError(
+                f"refused to connect: {error}; pass allow_private=True "
+                "(--allow-private-addresses) to allow non-public addresses",
                 source=url,
-                reason="connect_timeout",
-            ) from error
-        except httpx.ReadTimeout as error:
-            raise FetchError(
-                f"the server sent nothing for {self.read_timeout:g} s",
+                reason="blocked_address",
+            )
+        if isinstance(error, _DeadlineExceeded):
+            return FetchError(
+                f"not done within the {self.total_timeout:g} s deadline",
                 source=url,
-                reason="read_timeout",
-            ) from error
-        except httpx.TimeoutException as error:
-            raise FetchError(f"timed out: {error}", source=url, reason="timeout") from error
-        except httpx.DecodingError as error:
-            raise FetchError(
+                reason="timeout",
+            )
+        if isinstance(error, _UndecodableBody):
+            return FetchError(
                 f"the body could not be decoded: {error}", source=url, reason="decoding_failed"
-            ) from error
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:
-            raise FetchError(
-                f"not a fetchable http(s) URL: {error}", source=url, reason="invalid_url"
-            ) from error
-        except httpx.ConnectError as error:
-            raise FetchError(
-                f"cannot connect: {error}", source=url, reason="connect_failed"
-            ) from error
-        except httpx.HTTPError as error:
-            raise FetchError(
-                f"transfer failed: {type(error).__name__}: {error}",
-                source=url,
-                reason="transfer_failed",
-            ) from error
-        if update_validators:
-            self.remember(result)
-        return result
+            )
+        for kind, reason, message in self._httpx_failures(httpx):
+            if isinstance(error, kind):
+                return FetchError(message.format(error=error), source=url, reason=reason)
+        return None
+
+    def _httpx_failures(self, httpx: Any) -> tuple[tuple[Any, str, str], ...]:
+        """httpx's exceptions, most specific first, with our reason and message."""
+        return (
+            (
+                httpx.TooManyRedirects,
+                "too_many_redirects",
+                f"more than {self.max_redirects} redirects",
+            ),
+            (
+                httpx.ConnectTimeout,
+                "connect_timeout",
+                f"no connection within {self.connect_timeout:g} s",
+            ),
+            (
+                httpx.ReadTimeout,
+                "read_timeout",
+                f"the server sent nothing for {self.read_timeout:g} s",
+            ),
+            (httpx.TimeoutException, "timeout", "timed out: {error}"),
+            (httpx.DecodingError, "decoding_failed", "the body could not be decoded: {error}"),
+            (
+                (httpx.UnsupportedProtocol, httpx.InvalidURL),
+                "invalid_url",
+                "not a fetchable http(s) URL: {error}",
+            ),
+            (httpx.ConnectError, "connect_failed", "cannot connect: {error}"),
+            (httpx.HTTPError, "transfer_failed", "transfer failed: {error}"),
+        )
 
     def _send_validators(
         self, url: str, headers: dict[str, str]
@@ -355,40 +440,44 @@ class Fetcher:
                 headers["If-Modified-Since"] = modified
         return stored
 
-    def _read_body(self, url: str, response: httpx.Response, started: float) -> bytes:
+    def _read_body(self, url: str, response: httpx.Response) -> bytes:
+        """The decoded body, refused (``too_large``) as soon as it passes ``max_bytes``.
+
+        Raw bytes are read and decoded here, a slice at a time, rather than by
+        httpx, whose decoders expand a whole network chunk at once.
+        """
+        from newsingest._edge import BoundedDecoder  # noqa: PLC0415 - imports httpx
+
         declared = response.headers.get("content-length")
-        if (
-            declared is not None
-            and declared.isdigit()
-            and "content-encoding" not in response.headers
-            and int(declared) > self.max_bytes
-        ):
-            raise FetchError(
-                f"body of {declared} bytes is over the {self.max_bytes}-byte limit",
-                source=url,
-                reason="too_large",
-                status=response.status_code,
-            )
+        encoding = response.headers.get("content-encoding")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            raise self._too_large(url, response, f"body of {declared} bytes is over the")
+        decoder = BoundedDecoder(encoding)
         parts: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes(_CHUNK):
-            size += len(chunk)
+        size = raw = 0
+        for chunk in response.iter_raw(_CHUNK):
+            raw += len(chunk)
+            if raw > self.max_bytes:
+                raise self._too_large(url, response, "body is over the")
+            for piece in decoder.feed(chunk):
+                size += len(piece)
+                if size > self.max_bytes:
+                    raise self._too_large(url, response, "decoded body is over the")
+                parts.append(piece)
+        for piece in decoder.feed(b""):
+            size += len(piece)
             if size > self.max_bytes:
-                raise FetchError(
-                    f"body is over the {self.max_bytes}-byte limit (stopped reading)",
-                    source=url,
-                    reason="too_large",
-                    status=response.status_code,
-                )
-            if time.monotonic() - started > self.total_timeout:
-                raise FetchError(
-                    f"transfer took over {self.total_timeout:g} s",
-                    source=url,
-                    reason="timeout",
-                    status=response.status_code,
-                )
-            parts.append(chunk)
+                raise self._too_large(url, response, "decoded body is over the")
+            parts.append(piece)
         return b"".join(parts)
+
+    def _too_large(self, url: str, response: httpx.Response, what: str) -> FetchError:
+        return FetchError(
+            f"{what} {self.max_bytes}-byte limit (stopped reading)",
+            source=url,
+            reason="too_large",
+            status=response.status_code,
+        )
 
     def _refresh(
         self, url: str, result: FetchResult, stored: tuple[str | None, str | None] | None
@@ -424,10 +513,15 @@ class Fetcher:
         """Fetch ``urls`` on at most ``concurrency`` threads.
 
         Yields one :class:`FetchResult` or :class:`FetchError` per URL, in input
-        order; no more than ``2 * concurrency`` fetches are queued ahead of the
-        consumer. With ``per_host_delay``, requests to one host never overlap and
-        start at least that many seconds after the previous one ended (politeness
-        when fetching many pages of one site). Other exceptions (bugs) propagate.
+        order. Fetches run ahead of the consumer while the first is still
+        pending, so one slow page holds back only the yielding of those after
+        it, never their fetching; the read-ahead is bounded by
+        :data:`READ_AHEAD_RESULTS` finished results, :data:`READ_AHEAD_BYTES` of
+        their content and :data:`READ_AHEAD_URLS` URLs waiting in all.
+
+        With ``per_host_delay``, requests to one host never overlap and start at
+        least that many seconds after the previous one ended (politeness when
+        fetching many pages of one site). Other exceptions (bugs) propagate.
         """
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -455,7 +549,9 @@ class Fetcher:
             try:
                 for url in urls:
                     window.append(pool.submit(one, url))
-                    if len(window) >= 2 * concurrency:
+                    # Hand over what is ready; wait for the first only when the
+                    # read-ahead is full, so one slow page does not stall the rest.
+                    while window and (window[0].done() or _read_ahead_full(window)):
                         yield window.popleft().result()
                 while window:
                     yield window.popleft().result()

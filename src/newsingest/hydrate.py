@@ -494,6 +494,7 @@ def hydrate(
     timeout: float = 30.0,
     max_bytes: int = DEFAULT_MAX_BYTES,
     min_text_chars: int = DEFAULT_MIN_TEXT_CHARS,
+    allow_private: bool = False,
 ) -> Iterator[Article | ParseError | NewsIngestWarning]:
     """Fetch and extract each article's page; yield results in input order.
 
@@ -509,6 +510,8 @@ def hydrate(
         timeout: connect and read timeout in seconds (default fetcher only).
         max_bytes: largest page accepted (default fetcher only).
         min_text_chars: main text shorter than this is ``no_text``.
+        allow_private: let the default fetcher connect to loopback, private and
+            other non-public addresses (a given ``fetcher`` has its own policy).
 
     Yields:
         The hydrated Article for each good page (``url`` as listed; title, body,
@@ -536,6 +539,7 @@ def hydrate(
         timeout=timeout,
         max_bytes=max_bytes,
         min_text_chars=min_text_chars,
+        allow_private=allow_private,
     )
 
 
@@ -548,10 +552,16 @@ def _hydrate(
     timeout: float,
     max_bytes: int,
     min_text_chars: int,
+    allow_private: bool,
 ) -> Iterator[Article | ParseError | NewsIngestWarning]:
     owned = fetcher is None
     client = (
-        Fetcher(connect_timeout=timeout, read_timeout=timeout, max_bytes=max_bytes)
+        Fetcher(
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            max_bytes=max_bytes,
+            allow_private=allow_private,
+        )
         if fetcher is None
         else fetcher
     )

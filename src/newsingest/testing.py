@@ -38,12 +38,15 @@ from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 
 from newsingest.exceptions import MissingExtraError
 from newsingest.model import Article, Provenance
+
+if TYPE_CHECKING:
+    from newsingest.readers import ReaderRegistry
 
 __all__ = [
     "Handler",
@@ -53,6 +56,7 @@ __all__ = [
     "RouteSpec",
     "conditional",
     "local_dask_cluster",
+    "loopback_registry",
     "make_article",
     "redirect",
     "serve",
@@ -292,7 +296,10 @@ class LocalHTTPServer:
         errors: exceptions raised by handlers (a test may assert it stays empty).
     """
 
-    def __init__(self, routes: Mapping[str, RouteSpec] | None = None) -> None:
+    def __init__(
+        self, routes: Mapping[str, RouteSpec] | None = None, *, host: str = "127.0.0.1"
+    ) -> None:
+        self.host = host
         self._routes: dict[str, RouteSpec] = dict(routes or {})
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -308,7 +315,7 @@ class LocalHTTPServer:
         """Bind an ephemeral port and serve in a daemon thread."""
         if self._server is not None:
             raise RuntimeError("server already started")
-        server = _Server(("127.0.0.1", 0), _RequestHandler)
+        server = _Server((self.host, 0), _RequestHandler)
         server.owner = self
         self._stopping.clear()
         self._server = server
@@ -357,8 +364,8 @@ class LocalHTTPServer:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        return f"http://127.0.0.1:{self.port}"
+        """``http://<host>:<port>`` (host ``127.0.0.1`` unless another was given)."""
+        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str = "/") -> str:
         """The absolute URL of ``path`` on this server."""
@@ -402,9 +409,31 @@ class LocalHTTPServer:
             return Response(status=500, body=f"handler failed: {error!r}")
 
 
-def serve(routes: Mapping[str, RouteSpec] | None = None) -> LocalHTTPServer:
-    """A :class:`LocalHTTPServer` for ``routes``, to use in a ``with`` block."""
-    return LocalHTTPServer(routes)
+def serve(
+    routes: Mapping[str, RouteSpec] | None = None, *, host: str = "127.0.0.1"
+) -> LocalHTTPServer:
+    """A :class:`LocalHTTPServer` for ``routes``, to use in a ``with`` block.
+
+    ``host`` is the loopback address to listen on (Linux answers on all of
+    ``127.0.0.0/8``: ``127.0.0.2`` makes a second "host" for tests).
+    """
+    return LocalHTTPServer(routes, host=host)
+
+
+def loopback_registry() -> ReaderRegistry:
+    """The default readers, with a feed reader allowed to poll ``127.0.0.1``.
+
+    Fetchers refuse loopback and private addresses by default; a test that
+    polls a :class:`LocalHTTPServer` through :func:`newsingest.ingest` passes
+    ``registry=loopback_registry()`` (and ``fetch={"allow_private": True}``
+    for page fetches).
+    """
+    from newsingest.readers import default_registry  # noqa: PLC0415 - import cycle
+    from newsingest.readers.feed import FeedReader  # noqa: PLC0415 - import cycle
+
+    registry = default_registry().copy()
+    registry.register(FeedReader(allow_private=True), replace=True)
+    return registry
 
 
 _DEFAULT_PUBLISHED = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)

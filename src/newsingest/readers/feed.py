@@ -250,6 +250,8 @@ class FeedReader:
         now: the present, for rejecting dates too far in the future; ``None``
             reads the clock once per document.
         max_future: how far past ``now`` a date may lie; ``None`` checks nothing.
+        allow_private: let the fresh Fetchers connect to loopback, private and
+            other non-public addresses (a given ``fetcher`` has its own policy).
     """
 
     name = "feed"
@@ -263,6 +265,7 @@ class FeedReader:
         validators: ValidatorStore | None = None,
         now: datetime | None = None,
         max_future: timedelta | None = timedelta(hours=48),
+        allow_private: bool = False,
     ) -> None:
         if fetcher is not None and validators is not None:
             raise ValueError("give a fetcher (with its own validators) or validators, not both")
@@ -272,6 +275,7 @@ class FeedReader:
         self.validators = validators
         self.now = now
         self.max_future = max_future
+        self.allow_private = allow_private
 
     def with_state(self, state: ValidatorStore) -> FeedReader:
         """A reader like this one whose fetches send and remember ``state``'s validators.
@@ -279,7 +283,12 @@ class FeedReader:
         Each read fetches with a new :class:`~newsingest.fetch.Fetcher` over ``state``
         (a fetcher given to this reader is not shared: it has validators of its own).
         """
-        return FeedReader(validators=state, now=self.now, max_future=self.max_future)
+        return FeedReader(
+            validators=state,
+            now=self.now,
+            max_future=self.max_future,
+            allow_private=self.allow_private,
+        )
 
     def sniff(self, head: bytes) -> bool:
         """True for an RSS, RDF or Atom document; False for HTML and anything else."""
@@ -314,7 +323,7 @@ class FeedReader:
         fetcher = self.fetcher
         owned = fetcher is None
         if fetcher is None:
-            fetcher = Fetcher(validators=self.validators)
+            fetcher = Fetcher(validators=self.validators, allow_private=self.allow_private)
         try:
             result = fetcher.fetch(url, headers={"Accept": FEED_ACCEPT}, update_validators=False)
             if result.not_modified:
@@ -346,7 +355,7 @@ class FeedReader:
         fetcher = self.fetcher
         owned = fetcher is None
         if fetcher is None:
-            fetcher = Fetcher(validators=self.validators)
+            fetcher = Fetcher(validators=self.validators, allow_private=self.allow_private)
         outcomes: Iterator[FetchResult | FetchError] = iter(())
         try:
             outcomes = fetcher.fetch_many(
