@@ -128,9 +128,22 @@ def _decode_for_scan(data: bytes) -> str:
 _FIRST_CHARACTER = re.compile(r"\s*(\S?)")
 
 
+#: A DOCTYPE anywhere, and an entity declaration anywhere (spaced, any case): the
+#: safety net under the prolog walk, which no spelling of the subset gets around.
+_DOCTYPE_RE: Final = re.compile(r"<!\s*doctype", re.IGNORECASE)
+_ENTITY_RE: Final = re.compile(r"<!\s*entity", re.IGNORECASE)
+
+
 def _scan_prolog(data: bytes) -> _Prolog:
     """Walk the BOM, XML declaration, PIs, comments and DOCTYPE up to the root."""
     text = _decode_for_scan(data)
+    prolog = _walk_prolog(text)
+    if not prolog.declares_entities and _DOCTYPE_RE.search(text) and _ENTITY_RE.search(text):
+        return attrs.evolve(prolog, declares_entities=True)
+    return prolog
+
+
+def _walk_prolog(text: str) -> _Prolog:
     if text.startswith("\ufeff"):
         text = text[1:]
     if text.startswith("ï»¿"):  # a UTF-8 BOM seen through latin-1
@@ -455,10 +468,15 @@ class FeedReader:
                 reason="bozo",
             )
         feed = result.get("feed") or {}
-        feed_title = _render_text(
-            str(feed.get("title") or ""), feed.get("title_detail"), "feed title"
+        raw_title = str(feed.get("title") or "")
+        feed_title = (
+            _render_text(raw_title, feed.get("title_detail"), "feed title")
+            if len(raw_title) <= LIMITS["html_chars"]
+            else raw_title
         )
         if len(feed_title) > LIMITS["title_chars"]:
+            # The feed's title only labels provenance: too long, it is left out and
+            # the entries are still read.
             yield NewsIngestWarning(
                 f"feed title is {len(feed_title)} characters, over {LIMITS['title_chars']}; "
                 "left out of provenance",
