@@ -9,9 +9,6 @@ from __future__ import annotations
 import gzip
 import http.server
 import socket
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 import zlib
@@ -27,6 +24,7 @@ from newsingest._edge import BoundedDecoder
 from newsingest.exceptions import FetchError, _UndecodableBody
 from newsingest.fetch import Fetcher, address_refusal
 from newsingest.testing import LocalHTTPServer, RecordedRequest, Response, redirect, serve
+from tests.measure import run_cli
 
 # -- the address classifier (no traffic to any of these, ever) -------------------
 
@@ -409,25 +407,6 @@ def test_a_fetch_of_corrupt_gzip_is_decoding_failed() -> None:
     assert caught.value.reason == "decoding_failed"
 
 
-_MEASURE = textwrap.dedent(
-    """
-    import resource, subprocess, sys
-    done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
-    print(done.returncode, peak)
-    sys.stderr.write(done.stderr)
-    """
-)
-
-
-def _cli_peak_mb(*args: str) -> tuple[int, int, str]:
-    """Run the command in a child; its exit status, peak RSS (MB) and stderr."""
-    command = [sys.executable, "-c", _MEASURE, sys.executable, "-m", "newsingest", *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=240, check=True)
-    status, peak = done.stdout.split()
-    return int(status), int(peak), done.stderr
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("gib", "layers"), [(1, 2), (2, 2), (8, 2), (1, 1)], ids=["1G-gzip,gzip", "2G", "8G", "1G-gzip"]
@@ -442,10 +421,8 @@ def test_compression_bombs_are_refused_with_bounded_memory(
         headers={"Content-Encoding": encoding, "Content-Type": "application/rss+xml"},
     )
     with serve({"/feed.xml": bomb}) as server:
-        status, peak, stderr = _cli_peak_mb(
-            "ingest", "--allow-private-addresses", server.url("/feed.xml")
-        )
-    assert "too_large" in stderr or "limit" in stderr, stderr
-    assert "Traceback" not in stderr
-    assert status == 2  # nothing could be read
-    assert peak < 100, f"peak RSS {peak} MB"
+        run = run_cli("ingest", "--allow-private-addresses", server.url("/feed.xml"))
+    assert "too_large" in run.stderr or "limit" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.status == 2  # nothing could be read
+    assert run.peak_mb < 100, f"peak RSS {run.peak_mb} MB"

@@ -102,6 +102,7 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "too_many_segments": "a body with more segments than allowed",
         "not_a_feed": "the document is not RSS, RDF or Atom",
         "entity_declaration": "the document declares XML entities (refused)",
+        "too_deep": "XML nested deeper than the depth limit",
         "unparseable": "the feed parser could not read the document",
         "invalid_entry": "a feed entry could not be read",
         "empty_entry": "a feed entry with no title, link, id or text",
@@ -141,6 +142,9 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "bad_url": "an entry's link cannot be used; the entry is kept without it",
         "invalid_canonical": "a page's declared canonical URL cannot be used",
         "invalid_date": "a page's date cannot be used",
+        "symlink_loop": "a folder already walked (a link or mount loop); not entered again",
+        "too_deep": "a folder nested deeper than the walk limit; not entered",
+        "unreadable": "a folder that cannot be listed; skipped",
     },
 }
 

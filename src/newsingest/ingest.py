@@ -227,7 +227,7 @@ def _expanded(
     rejected alone."""
     for given in as_source_list(sources):
         try:
-            for source in expand_sources(given):
+            for source in expand_sources(given, on_warning=policy.warn):
                 report.sources += 1
                 yield source
         except SourceError as error:

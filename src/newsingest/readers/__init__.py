@@ -26,6 +26,7 @@ from typing import (
     IO,
     TYPE_CHECKING,
     Any,
+    Final,
     NamedTuple,
     Protocol,
     TypeAlias,
@@ -50,7 +51,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "MAX_WALK_DEPTH",
     "SNIFF_BYTES",
+    "STREAM_BYTES",
     "BytesReader",
     "Capabilities",
     "ManyURLReader",
@@ -267,63 +270,183 @@ def as_source_list(sources: Iterable[SourceLike] | SourceLike) -> Iterator[Sourc
 
 def expand_sources(
     sources: Iterable[SourceLike] | SourceLike,
+    *,
+    on_warning: Callable[[NewsIngestWarning], None] | None = None,
 ) -> Iterator[SourceLike]:
     """Flatten sources: directories recurse (sorted, deterministic), globs expand.
 
     URLs, bytes and streams pass through unchanged. A path that does not exist
-    and matches no glob raises :class:`SourceNotFoundError`.
+    and matches no glob raises :class:`SourceNotFoundError`. What a walk skips
+    and why (a symlink loop, a folder that cannot be listed, one nested deeper
+    than :data:`MAX_WALK_DEPTH`) goes to ``on_warning`` as a
+    :class:`NewsIngestWarning` (reason ``symlink_loop``, ``unreadable`` or
+    ``too_deep``); without it, nothing is said.
     """
+    warn = on_warning or _ignore
+    walk = _Walk(warn)
     for source in as_source_list(sources):
         if isinstance(source, (bytes, bytearray)) or hasattr(source, "read") or is_url(source):
             yield source
             continue
         path = Path(os.fspath(source))
         if path.is_dir():
-            yield from _walk(path)
+            yield from walk.folder(str(path))
         elif path.is_file():
             yield source
         elif _has_glob(str(path)):
-            matches = sorted(glob.glob(str(path), recursive=True))  # noqa: PTH207 - absolute patterns
-            if not matches:
-                raise SourceNotFoundError("glob matched no file", source=str(path))
-            for match in matches:
-                sub = Path(match)
-                if sub.is_dir():
-                    yield from _walk(sub)
-                elif sub.is_file():
-                    yield match
+            yield from walk.glob(str(path))
         else:
             raise SourceNotFoundError("no such file or directory", source=str(path))
 
 
+def _ignore(warning: NewsIngestWarning) -> None:
+    return
+
+
 _ENTRY_NAME = attrgetter("name")  # a C-level sort key: the walk sorts every entry
 
+#: Folders nested deeper than this below a walked directory are not entered (a
+#: ``too_deep`` warning names the first one): no archive of news is laid out that
+#: deep, and a tree that is (a generated trap, a mount loop) is not walked forever.
+MAX_WALK_DEPTH: Final = 1_000
 
-def _walk(root: Path) -> Iterator[str]:
-    """Every regular file below root in sorted path order (names compared per level).
 
-    Hidden entries (names starting with ``.``) are skipped; symlinked directories
-    are not followed, so a link loop cannot recurse forever.
+class _Walk:
+    """The folders and globs of one :func:`expand_sources` call.
+
+    Each folder (by device and inode) is walked once per call: one reached again,
+    through a symlinked root, a mount loop or a glob's ``**`` following a link
+    back up, is skipped with a ``symlink_loop`` warning, and so is a file a glob
+    reaches again by another path.
     """
-    with os.scandir(root) as scan:
-        entries = sorted(scan, key=_ENTRY_NAME)
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(Path(entry.path))
-        elif entry.is_file():
-            yield entry.path
+
+    def __init__(self, warn: Callable[[NewsIngestWarning], None]) -> None:
+        self.warn = warn
+        self.seen: set[tuple[int, int]] = set()
+
+    def glob(self, pattern: str) -> Iterator[str]:
+        try:
+            matches = sorted(glob.glob(pattern, recursive=True))  # noqa: PTH207 - absolute patterns
+        except OSError as error:
+            raise SourceNotFoundError(f"glob cannot be expanded: {error}", source=pattern) from None
+        if not matches:
+            raise SourceNotFoundError("glob matched no file", source=pattern)
+        files: set[tuple[int, int]] = set()
+        again = 0
+        for match in matches:
+            if os.path.isdir(match):  # noqa: PTH112 - a str path from glob
+                yield from self.folder(match)
+            elif os.path.isfile(match):  # noqa: PTH113
+                if _identity(match) in files:
+                    again += 1
+                    continue
+                files.add(_identity(match))
+                yield match
+        if again:
+            self.warn(
+                NewsIngestWarning(
+                    f"{again} matches are files already matched by another path "
+                    "(a symlink loop); each file is read once",
+                    source=pattern,
+                    reason="symlink_loop",
+                )
+            )
+
+    def folder(self, root: str) -> Iterator[str]:
+        """Every regular file below root in sorted path order (names compared per level).
+
+        Depth-first with an explicit stack (no recursion limit). Hidden entries
+        (names starting with ``.``) are skipped; symlinked directories below the
+        root are not followed.
+        """
+        # (path, depth) of a folder to list, or (path, -1) of a file to yield:
+        # popping the children in sorted order gives the order a recursive walk would.
+        stack: list[tuple[str, int]] = [(root, 0)]
+        while stack:
+            path, depth = stack.pop()
+            if depth < 0:
+                yield path
+                continue
+            entries = self._listing(path)
+            if entries is None:
+                continue
+            children = [child for child in map(self._child(depth + 1), entries) if child]
+            stack.extend(reversed(children))
+
+    def _child(self, depth: int) -> Callable[[os.DirEntry[str]], tuple[str, int] | None]:
+        """What to do with one entry of a folder at ``depth - 1``: walk it, yield it, or skip."""
+
+        def child(entry: os.DirEntry[str]) -> tuple[str, int] | None:
+            if entry.name.startswith("."):
+                return None
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if depth > MAX_WALK_DEPTH:
+                        self.warn(
+                            NewsIngestWarning(
+                                f"folder nested over {MAX_WALK_DEPTH} levels deep; not entered",
+                                source=entry.path,
+                                reason="too_deep",
+                            )
+                        )
+                        return None
+                    return (entry.path, depth)
+                return (entry.path, -1) if entry.is_file() else None
+            except OSError:
+                return None
+
+        return child
+
+    def _listing(self, folder: str) -> list[os.DirEntry[str]] | None:
+        """The sorted entries of ``folder``; ``None`` (with a warning) when it is not walked."""
+        try:
+            identity = _identity(folder)
+            if identity in self.seen:
+                self.warn(
+                    NewsIngestWarning(
+                        "folder already walked (a symlink or mount loop); not entered again",
+                        source=folder,
+                        reason="symlink_loop",
+                    )
+                )
+                return None
+            self.seen.add(identity)
+            with os.scandir(folder) as scan:
+                return sorted(scan, key=_ENTRY_NAME)
+        except OSError as error:
+            self.warn(
+                NewsIngestWarning(
+                    f"cannot list the folder: {error.strerror or error}",
+                    source=folder,
+                    reason="unreadable",
+                )
+            )
+            return None
 
 
-def buffer_stream(source: SourceLike) -> SourceLike:
+def _identity(path: str) -> tuple[int, int]:
+    status = os.stat(path)  # noqa: PTH116 - a str path, no Path object per folder
+    return status.st_dev, status.st_ino
+
+
+#: Most of a stream (stdin) read into memory to be sniffed and parsed: the largest
+#: document a built-in reader takes whole (a feed). A larger stream is refused
+#: after this many bytes, without reading the rest.
+STREAM_BYTES: Final = 16 * 1024 * 1024
+
+
+def buffer_stream(source: SourceLike, max_bytes: int = STREAM_BYTES) -> SourceLike:
     """Make an open stream re-readable so it can be sniffed, keeping its name.
 
-    Paths, URLs and bytes come back unchanged; a stream is read into memory.
+    Paths, URLs and bytes come back unchanged; a stream is read into memory, at
+    most ``max_bytes`` of it.
+
+    Raises:
+        ParseError: the stream holds more than ``max_bytes`` (``too_large``).
     """
     if isinstance(source, (str, bytes, bytearray, os.PathLike)) or not hasattr(source, "read"):
         return source
-    name, data = open_binary(source)
+    name, data = open_binary(source, max_bytes=max_bytes)
     buffered = io.BytesIO(data)
     buffered.name = name
     return buffered
@@ -617,14 +740,16 @@ def _too_large(name: str, limit: int) -> ParseError:
     return ParseError(f"document is over the {limit}-byte limit", source=name, reason="too_large")
 
 
-def read_or_reject(source: SourceLike) -> tuple[str, bytes] | ParseError:
+def read_or_reject(
+    source: SourceLike, max_bytes: int | None = None
+) -> tuple[str, bytes] | ParseError:
     """:func:`open_binary`, with failure returned as a ParseError a reader can yield.
 
     For file-per-record readers, a missing or unreadable file is one rejected
     record of the run, not the end of it.
     """
     try:
-        return open_binary(source)
+        return open_binary(source, max_bytes=max_bytes)
     except SourceError as error:
         return ParseError(error.message, source=error.source, reason=error.reason)
     except OSError as error:
@@ -636,14 +761,17 @@ def read_or_reject(source: SourceLike) -> tuple[str, bytes] | ParseError:
 
 
 def read_whole(
-    read_data: Callable[[bytes, str], Iterable[_Item]], source: SourceLike
+    read_data: Callable[[bytes, str], Iterable[_Item]],
+    source: SourceLike,
+    max_bytes: int | None = None,
 ) -> Iterator[_Item | ParseError]:
     """Read ``source`` whole and parse it with ``read_data(data, name)``.
 
     The ``read`` of a reader that parses bytes in memory: a source that cannot be
-    read is yielded as its ParseError (see :func:`read_or_reject`).
+    read, or is over ``max_bytes`` (checked while reading, so a huge file costs no
+    more than the limit), is yielded as its ParseError (see :func:`read_or_reject`).
     """
-    loaded = read_or_reject(source)
+    loaded = read_or_reject(source, max_bytes)
     if isinstance(loaded, ParseError):
         yield loaded
         return

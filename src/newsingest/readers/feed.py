@@ -72,6 +72,7 @@ from newsingest.readers import (
     is_url,
     open_binary,
 )
+from newsingest.readers._xmlscan import decode_for_scan, deepest_nesting, entries_past
 from newsingest.readers.urllist import clean_line
 from newsingest.state import ValidatorStore
 
@@ -96,13 +97,13 @@ LIMITS: Final[Mapping[str, int]] = {
     "segment_chars": 100_000,  # one body segment
     "names": 200,  # authors, and tags, of one entry
     "name_chars": 1_000,  # one author or tag
+    "depth": 1_000,  # elements nested in one document, checked before parsing
 }
 
 _FEED_ROOTS: Final = frozenset({"rss", "rdf", "feed"})
 _NAME_RE: Final = re.compile(r"[A-Za-z_][\w.:-]*")
 _SPACE_RE: Final = re.compile(r"[ \t\n\r\f\v]+")
 _HTML_TYPES: Final = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
-_UTF16_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
 
 
 @attrs.frozen
@@ -114,17 +115,6 @@ class _Prolog:
     first_char: str  # first non-blank character, "" for a blank document
 
 
-def _decode_for_scan(data: bytes) -> str:
-    if data.startswith(_UTF16_BOMS):
-        return data.decode("utf-16", "replace")
-    if data[:4] in (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00"):
-        return data.decode("utf-32", "replace")
-    if data[:2] in (b"<\x00", b"\x00<"):
-        return data.decode("utf-16-le" if data[0] else "utf-16-be", "replace")
-    # Every other encoding a feed may use is ASCII-compatible for markup.
-    return data.decode("latin-1")
-
-
 _FIRST_CHARACTER = re.compile(r"\s*(\S?)")
 
 
@@ -134,9 +124,8 @@ _DOCTYPE_RE: Final = re.compile(r"<!\s*doctype", re.IGNORECASE)
 _ENTITY_RE: Final = re.compile(r"<!\s*entity", re.IGNORECASE)
 
 
-def _scan_prolog(data: bytes) -> _Prolog:
+def _scan_prolog(text: str) -> _Prolog:
     """Walk the BOM, XML declaration, PIs, comments and DOCTYPE up to the root."""
-    text = _decode_for_scan(data)
     prolog = _walk_prolog(text)
     if not prolog.declares_entities and _DOCTYPE_RE.search(text) and _ENTITY_RE.search(text):
         return attrs.evolve(prolog, declares_entities=True)
@@ -195,9 +184,56 @@ def _past_declaration(text: str, position: int) -> tuple[int, bool]:
     return close + 1, entities
 
 
+@attrs.frozen
+class _Checked:
+    """A document that passed the checks before parsing, and what they found."""
+
+    data: bytes  # what feedparser is handed
+    prolog: _Prolog
+    entry_count: int | None  # entries in the document, when it was cut after the limit
+
+
+def _parseable(data: bytes, location: str) -> _Checked:
+    """Check a document before feedparser spends on it: what it may be handed.
+
+    The document is cut before its first entry past ``LIMITS["entries"]`` when it
+    has more (feedparser builds every entry it sees, wanted or not).
+
+    Raises:
+        ParseError: entity declarations (``entity_declaration``), not a feed
+            (``not_a_feed``), or elements nested over ``LIMITS["depth"]`` deep
+            (``too_deep``).
+    """
+    text, codec = decode_for_scan(data)
+    prolog = _scan_prolog(text)
+    if prolog.declares_entities:
+        raise ParseError(
+            "the document declares XML entities in its DOCTYPE; refused, because "
+            "nested entities can expand a few bytes into megabytes",
+            source=location,
+            reason="entity_declaration",
+        )
+    root = (prolog.root or "").lower()
+    if not prolog.first_char or prolog.first_char in "{[" or root in {"html", "head"}:
+        raise ParseError(_describe_non_feed(prolog), source=location, reason="not_a_feed")
+    depth = deepest_nesting(text, LIMITS["depth"])
+    if depth > LIMITS["depth"]:
+        raise ParseError(
+            f"elements nest {depth} levels deep, over the limit of {LIMITS['depth']}",
+            source=location,
+            reason="too_deep",
+        )
+    past = entries_past(text, LIMITS["entries"])
+    if past is None:
+        return _Checked(data, prolog, None)
+    count, cut = past
+    kept = data[:cut] if codec == "latin-1" else text[:cut].encode(codec)
+    return _Checked(kept, prolog, count)
+
+
 def sniff_feed(head: bytes) -> bool:
     """True when ``head`` starts an RSS, RDF or Atom document (root ``rss``/``RDF``/``feed``)."""
-    root = _scan_prolog(head).root
+    root = _scan_prolog(decode_for_scan(head)[0]).root
     return root is not None and root.lower() in _FEED_ROOTS
 
 
@@ -421,17 +457,8 @@ class FeedReader:
         Raises:
             ParseError: the document is not a feed or declares entities.
         """
-        prolog = _scan_prolog(data)
-        if prolog.declares_entities:
-            raise ParseError(
-                "the document declares XML entities in its DOCTYPE; refused, because "
-                "nested entities can expand a few bytes into megabytes",
-                source=location,
-                reason="entity_declaration",
-            )
-        root = (prolog.root or "").lower()
-        if not prolog.first_char or prolog.first_char in "{[" or root in {"html", "head"}:
-            raise ParseError(_describe_non_feed(prolog), source=location, reason="not_a_feed")
+        checked = _parseable(data, location)
+        entry_count = checked.entry_count
 
         import feedparser  # noqa: PLC0415 - heavy import, deferred to first read
 
@@ -444,7 +471,7 @@ class FeedReader:
             headers["content-location"] = feed_url
         try:
             result = feedparser.parse(
-                data,
+                checked.data,
                 sanitize_html=False,
                 resolve_relative_uris=False,
                 response_headers=headers,
@@ -458,8 +485,10 @@ class FeedReader:
             raise failure from error
         entries = result.get("entries") or []
         if not result.get("version") and not entries:
-            raise ParseError(_describe_non_feed(prolog), source=location, reason="not_a_feed")
-        if result.get("bozo"):
+            raise ParseError(
+                _describe_non_feed(checked.prolog), source=location, reason="not_a_feed"
+            )
+        if result.get("bozo") and entry_count is None:
             problem = result.get("bozo_exception")
             yield NewsIngestWarning(
                 f"malformed feed ({type(problem).__name__}: {problem}); "
@@ -468,22 +497,9 @@ class FeedReader:
                 reason="bozo",
             )
         feed = result.get("feed") or {}
-        raw_title = str(feed.get("title") or "")
-        feed_title = (
-            _render_text(raw_title, feed.get("title_detail"), "feed title")
-            if len(raw_title) <= LIMITS["html_chars"]
-            else raw_title
-        )
-        if len(feed_title) > LIMITS["title_chars"]:
-            # The feed's title only labels provenance: too long, it is left out and
-            # the entries are still read.
-            yield NewsIngestWarning(
-                f"feed title is {len(feed_title)} characters, over {LIMITS['title_chars']}; "
-                "left out of provenance",
-                source=location,
-                reason="too_large",
-            )
-            feed_title = ""
+        feed_title, problem = _feed_title(feed, location)
+        if problem is not None:
+            yield problem
         context = _FeedContext(
             location=location,
             feed_url=feed_url or _self_link(feed),
@@ -497,14 +513,16 @@ class FeedReader:
         )
         for index, entry in enumerate(entries):
             if index >= LIMITS["entries"]:
-                yield ParseError(
-                    f"feed has {len(entries)} entries; only the first {LIMITS['entries']} are read",
-                    source=location,
-                    item=index,
-                    reason="too_many_entries",
-                )
+                entry_count = len(entries)
                 break
             yield from _entry_items(entry, index, context)
+        if entry_count is not None:
+            yield ParseError(
+                f"feed has {entry_count} entries; only the first {LIMITS['entries']} are read",
+                source=location,
+                item=LIMITS["entries"],
+                reason="too_many_entries",
+            )
 
     def _now(self) -> datetime | None:
         if self.max_future is None:
@@ -521,6 +539,34 @@ class _FeedContext:
     authors: tuple[str, ...]
     now: datetime | None
     max_future: timedelta | None
+
+
+def _feed_title(
+    feed: Mapping[str, Any], location: str
+) -> tuple[str, ParseError | NewsIngestWarning | None]:
+    """The feed's rendered title ("" when none or unusable), and what was wrong with it.
+
+    The title only labels provenance, so one too long is left out and the entries
+    are still read: over ``title_chars`` it is a warning; over ``html_chars`` raw
+    (a hostile size, not an odd feed) a ``too_large`` error, a quarantine record.
+    """
+    raw_title = str(feed.get("title") or "")
+    if len(raw_title) > LIMITS["html_chars"]:
+        return "", ParseError(
+            f"feed title is {len(raw_title)} characters, over {LIMITS['html_chars']}; "
+            "left out of provenance, the entries are read",
+            source=location,
+            reason="too_large",
+        )
+    feed_title = _render_text(raw_title, feed.get("title_detail"), "feed title")
+    if len(feed_title) > LIMITS["title_chars"]:
+        return "", NewsIngestWarning(
+            f"feed title is {len(feed_title)} characters, over {LIMITS['title_chars']}; "
+            "left out of provenance",
+            source=location,
+            reason="too_large",
+        )
+    return feed_title, None
 
 
 def _self_link(feed: Mapping[str, Any]) -> str | None:

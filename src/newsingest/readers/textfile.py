@@ -123,9 +123,9 @@ class SeedTextReader:
             text = os.fspath(source)
             if os.path.isdir(text) or any(char in text for char in "*?["):  # noqa: PTH112
                 for path in expand_sources(source):
-                    yield from read_whole(self.read_data, path)
+                    yield from read_whole(self.read_data, path, LIMITS["file_bytes"])
                 return
-        yield from read_whole(self.read_data, source)
+        yield from read_whole(self.read_data, source, LIMITS["file_bytes"])
 
     def read_data(self, data: bytes, name: str) -> Iterator[ReaderItem]:
         """Parse one file's bytes already in memory (``name`` is its path, for provenance)."""

@@ -50,11 +50,14 @@ from newsingest.readers import (
     read_whole,
 )
 
-__all__ = ["MAX_LINE_BYTES", "UrlListReader", "is_list_url", "register"]
+__all__ = ["MAX_LINE_BYTES", "MAX_LIST_BYTES", "UrlListReader", "is_list_url", "register"]
 
 #: A line longer than this is rejected without decoding (``line_too_long``).
 #: Real URLs stay far below it; the URL normaliser applies its own, stricter cap.
 MAX_LINE_BYTES: Final = 65_536
+
+#: The largest URL list read (it is read whole): about a million URLs.
+MAX_LIST_BYTES: Final = 64 * 1024 * 1024
 
 _UTF8_BOM: Final = b"\xef\xbb\xbf"
 _UTF16_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
@@ -134,7 +137,7 @@ class UrlListReader:
 
     def read(self, source: SourceLike) -> Iterator[ReaderItem]:
         """Yield one stub Article per usable URL and one ParseError per unusable line."""
-        yield from read_whole(self.read_data, source)
+        yield from read_whole(self.read_data, source, MAX_LIST_BYTES)
 
     def read_data(self, data: bytes, name: str) -> Iterator[ReaderItem]:
         """Read a list already in memory (``name`` is its path, for errors and provenance)."""
