@@ -84,24 +84,34 @@ def test_a_two_thousand_level_tree_is_walked_without_recursion(
 ) -> None:
     """The walk keeps its own stack: a tree deeper than Python's recursion limit is read
     to the walk's depth limit, and what lies below is a ``too_deep`` warning."""
-    root = Path("tree")
-    deep = root
     monkeypatch.chdir(tmp_path)  # keep paths short: 2,000 levels of "d/" is near PATH_MAX
+    root = Path("tree")
     root.mkdir()
     _seed(root / "top.txt", "top")
-    for level in range(2_000):
-        deep = deep / "d"
-        os.mkdir(deep)  # noqa: PTH102 - one level at a time: makedirs recurses
-        if level == 500:
-            _seed(deep / "middle.txt", "middle")
-    _seed(deep / "bottom.txt", "bottom")
-    warnings: list[NewsIngestWarning] = []
-    found = list(expand_sources(Path("tree"), on_warning=warnings.append))
+    levels = [root]
+    try:
+        for level in range(2_000):
+            levels.append(levels[-1] / "d")
+            os.mkdir(levels[-1])  # noqa: PTH102 - one level at a time: makedirs recurses
+            if level == 500:
+                _seed(levels[-1] / "middle.txt", "middle")
+        _seed(levels[-1] / "bottom.txt", "bottom")
+        warnings: list[NewsIngestWarning] = []
+        found = list(expand_sources(root, on_warning=warnings.append))
+    finally:
+        _remove_bottom_up(levels)  # shutil.rmtree (and pytest's cleanup) would recurse
     assert [Path(path).name for path in found] == ["middle.txt", "top.txt"]  # "d" < "top"
     assert [w.reason for w in warnings] == ["too_deep"]
     assert f"nested over {MAX_WALK_DEPTH} levels deep" in warnings[0].message
     assert warnings[0].source is not None
     assert warnings[0].source.count("/d") == MAX_WALK_DEPTH + 1
+
+
+def _remove_bottom_up(levels: list[Path]) -> None:
+    for folder in reversed(levels):
+        for name in ("middle.txt", "bottom.txt", "top.txt"):
+            (folder / name).unlink(missing_ok=True)
+        folder.rmdir()
 
 
 def test_a_folder_reached_twice_is_walked_once_with_a_warning(tmp_path: Path) -> None:
