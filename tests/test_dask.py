@@ -246,8 +246,8 @@ def test_sync_dedupe_reads_each_partition_once(
 
 def _chain_dir(root: Path, days: tuple[int, int, int]) -> Path:
     """A -url- B -content- C, one file each: A and C share no key directly."""
-    a_body = ["Alpha paragraph one.", "Alpha paragraph two."]
-    b_body = ["Beta paragraph one is longer.", "Beta two."]
+    a_body = [" ".join(["Alpha paragraph one."] * 4), " ".join(["Alpha paragraph two."] * 4)]
+    b_body = [" ".join(["Beta paragraph one is longer."] * 4), " ".join(["Beta two."] * 4)]
     folder = root / f"chain-{'-'.join(map(str, days))}"
     folder.mkdir()
     for name, article in {
@@ -291,7 +291,7 @@ def test_sync_read_bag_sets_keys_and_normalises(tmp_path: Path) -> None:
         assert article.url_key is not None
         assert article.url_key.startswith("u1:")
         assert article.content_key is not None
-        assert article.content_key.startswith("c2:")
+        assert article.content_key.startswith("c3:")
         assert article.canonical_url is not None
     by_name = {Path(record["source"]["location"]).name: record for record in records}
     assert by_name["a.txt"]["url_key"] == by_name["b.txt"]["url_key"]

@@ -17,6 +17,11 @@ def clock() -> datetime:
     return T0
 
 
+# Appended to every non-empty body: enough text for a content key (short bodies have
+# none), the same for every article, so bodies still differ exactly where they did.
+FILLER = "A sentence long enough that the body identifies one story, said twice. " * 2
+
+
 def art(
     n: int,
     *,
@@ -26,14 +31,15 @@ def art(
     published: datetime | None = None,
     canonical_url: str | None = None,
     feed_url: str | None = None,
+    location: str = "in.txt",
 ) -> Article:
     return Article(
         title=title,
         url_key=url_key,
-        body=body,
+        body=(*body, FILLER) if body else (),
         published=published,
         canonical_url=canonical_url,
-        source=Provenance(reader="test", location="in.txt", item=n, feed_url=feed_url),
+        source=Provenance(reader="test", location=location, item=n, feed_url=feed_url),
     )
 
 
@@ -42,7 +48,11 @@ def test_first_copy_is_kept_and_later_copies_are_reported() -> None:
     dedup = Deduplicator(clock=clock)
     first = art(0, url_key="u1:a.example/1", body=("Hello.",))
     assert dedup.check(first) is None
-    duplicate = dedup.check(art(1, url_key="u1:a.example/1", body=("Other.",)))
+    # The same URL with another text from another source: a copy (from its own
+    # source it would be a new version of the story: see test_dedup_updates.py).
+    duplicate = dedup.check(
+        art(1, url_key="u1:a.example/1", body=("Other.",), location="mirror.txt")
+    )
     assert duplicate is not None
     assert duplicate.key_type == "url"
     assert duplicate.key == "u1:a.example/1"
@@ -59,13 +69,19 @@ def test_different_articles_are_all_kept() -> None:
         dedup.check(art(i, url_key=f"u1:a.example/{i}", body=(f"Text {i}.",))) for i in range(5)
     ]
     assert results == [None] * 5
-    assert dedup.report() == {"kept": 5, "duplicates": 0, "duplicates_by_key": {}}
+    assert dedup.report() == {
+        "kept": 5,
+        "duplicates": 0,
+        "duplicates_by_key": {},
+        "boilerplate": 0,
+        "updates": 0,
+    }
 
 
 def test_precomputed_content_key_is_used() -> None:
     """An article carrying content_key is matched by it without rehashing the body."""
     dedup = Deduplicator(keys=("content",), clock=clock)
-    key = content_key(["Same words."])
+    key = content_key(["Same words.", FILLER])
     assert dedup.check(art(0, body=("Same words.",))) is None
     carried = art(1, body=("whatever",)).evolve(content_key=key)
     duplicate = dedup.check(carried)
@@ -76,7 +92,8 @@ def test_keys_of_a_duplicate_point_at_the_kept_article() -> None:
     """A revised body seen under a known URL is remembered, so its next copy is caught too."""
     dedup = Deduplicator(clock=clock)
     assert dedup.check(art(0, url_key="u1:x/1", body=("Version one.",))) is None
-    assert dedup.check(art(1, url_key="u1:x/1", body=("Version two.",))) is not None
+    two = art(1, url_key="u1:x/1", body=("Version two.",), location="mirror.txt")
+    assert dedup.check(two) is not None
     syndicated = dedup.check(art(2, url_key="u1:mirror/9", body=("Version two.",)))
     assert syndicated is not None
     assert syndicated.key_type == "content"
@@ -144,8 +161,11 @@ def test_batch_survivor_is_the_earliest_published() -> None:
         url_key="u1:k",
         body=("A much longer body than the other.",),
         published=T0 + timedelta(hours=1),
+        location="b",
     )
-    undated = art(2, url_key="u1:k", body=("Longest body of all three of these copies.",))
+    undated = art(
+        2, url_key="u1:k", body=("Longest body of all three of these copies.",), location="c"
+    )
     for order in ([early, late, undated], [undated, late, early], [late, undated, early]):
         kept, duplicates = Deduplicator(clock=clock).batch(order)
         assert kept == [early]
@@ -155,7 +175,7 @@ def test_batch_survivor_is_the_earliest_published() -> None:
 def test_batch_ties_go_to_longest_body_then_shortest_canonical_url() -> None:
     """Equal dates fall back to the longest body, then the shortest canonical URL."""
     short = art(0, url_key="u1:k", body=("Short.",), published=T0)
-    long = art(1, url_key="u1:k", body=("Rather longer.",), published=T0)
+    long = art(1, url_key="u1:k", body=("Rather longer.",), published=T0, location="b")
     kept, _ = Deduplicator().batch([short, long])
     assert kept == [long]
     a = art(
@@ -194,13 +214,15 @@ def test_report_counts_duplicates_by_key_type() -> None:
     """The report splits duplicates by the key that matched."""
     dedup = Deduplicator(clock=clock)
     dedup.check(art(0, url_key="u1:a", body=("One.",)))
-    dedup.check(art(1, url_key="u1:a", body=("Two.",)))
-    dedup.check(art(2, url_key="u1:b", body=("One.",)))
-    dedup.check(art(3, url_key="u1:a", body=("Three.",)))
+    dedup.check(art(1, url_key="u1:a", body=("Two.",), location="b"))
+    dedup.check(art(2, url_key="u1:b", body=("One.",), location="c"))
+    dedup.check(art(3, url_key="u1:a", body=("Three.",), location="d"))
     assert dedup.report() == {
         "kept": 1,
         "duplicates": 3,
         "duplicates_by_key": {"content": 1, "url": 2},
+        "boilerplate": 0,
+        "updates": 0,
     }
 
 

@@ -35,13 +35,16 @@ any_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
 tricky_text = st.text(st.sampled_from(SPECIAL), max_size=30)
 ascii_text = st.text(st.characters(max_codepoint=0x7F), max_size=30)
 segment_text = any_text | tricky_text | ascii_text
-bodies = st.lists(segment_text, max_size=8)
+# A segment long enough that every body holding it has a content key (a key form of
+# at least MIN_CONTENT_CHARS), so the invariants below compare keys, not Nones.
+FILLER = "A sentence that is long enough to identify a story on its own, repeated. " * 2
+bodies = st.lists(segment_text, max_size=8).map(lambda body: [*body, FILLER])
 # Segments as lines: everything but the line separator itself.
 letters = st.characters(categories=("Lu", "Ll", "Lo"))
 
 
 def reference_content_key(body: list[str]) -> str | None:
-    """The c2 definition written out step by step, sharing no code with the module."""
+    """The c3 definition written out step by step, sharing no code with the module."""
     forms = []
     for segment in body:
         text = unicodedata.normalize("NFC", segment.translate(_DELETE_UNICODE))
@@ -49,25 +52,29 @@ def reference_content_key(body: list[str]) -> str | None:
         form = unicodedata.normalize("NFC", text)
         if form:
             forms.append(form)
-    if not forms:
+    if sum(len(form) for form in forms) < 100:  # too little text to identify a story
         return None
     payload = "\n".join(sorted(forms)).encode("utf-8")
-    return "c2:" + hashlib.sha256(payload).hexdigest()[:32]
+    return "c3:" + hashlib.sha256(payload).hexdigest()[:32]
 
 
 def test_content_key_format_is_versioned_sha256_128() -> None:
-    """A content key is "c2:" and SHA-256, cut to 128 bits, of the sorted key forms."""
-    key = content_key(["Second  paragraph .", "First\tParagraph.", "  "])
-    expected = hashlib.sha256(b"firstparagraph.\nsecondparagraph.").hexdigest()[:32]
-    assert key == f"c2:{expected}"
-    assert key_version(key) == "c2" == keys.CONTENT_KEY_VERSION
+    """A content key is "c3:" and SHA-256, cut to 128 bits, of the sorted key forms."""
+    key = content_key(["Second  paragraph ." * 6, "First\tParagraph." * 6, "  "])
+    expected = hashlib.sha256(b"firstparagraph." * 6 + b"\n" + b"secondparagraph." * 6).hexdigest()[
+        :32
+    ]
+    assert key == f"c3:{expected}"
+    assert key_version(key) == "c3" == keys.CONTENT_KEY_VERSION
 
 
 def test_content_key_of_non_ascii_text_is_nfc_and_case_folded() -> None:
     """Decomposed accents are composed, "ß" folds to "ss", no-break spaces go."""
-    key = content_key(["Stra\u00dfe\u00a0Nord", "Cafe\u0301 CR\u00c8ME\u200b"])
-    expected = hashlib.sha256("caf\u00e9cr\u00e8me\nstrassenord".encode()).hexdigest()[:32]
-    assert key == f"c2:{expected}"
+    key = content_key(["Stra\u00dfe\u00a0Nord" * 10, "Cafe\u0301 CR\u00c8ME\u200b" * 10])
+    expected = hashlib.sha256(
+        ("caf\u00e9cr\u00e8me" * 10 + "\n" + "strassenord" * 10).encode()
+    ).hexdigest()[:32]
+    assert key == f"c3:{expected}"
 
 
 def test_content_key_ignores_order_spacing_case_and_invisible_characters() -> None:
@@ -92,26 +99,53 @@ def test_paragraphs_run_together_without_a_space_match() -> None:
 
 def test_content_key_changes_when_text_changes() -> None:
     """One changed word gives a different key."""
-    assert content_key(["The war began."]) != content_key(["The war ended."])
+    assert content_key(["The war began.", FILLER]) != content_key(["The war ended.", FILLER])
 
 
 def test_content_key_respects_segment_boundaries() -> None:
     """Moving a word across a segment boundary is a different body."""
-    assert content_key(["a b", "c"]) != content_key(["a", "b c"])
+    assert content_key(["a b", "c", FILLER]) != content_key(["a", "b c", FILLER])
 
 
 def test_a_line_break_inside_a_segment_is_whitespace_not_a_boundary() -> None:
     """A segment holding "\\n" keys like itself without it, also on the ASCII path."""
-    assert content_key(["ab\ncd", "x"]) == content_key(["abcd", "x"])
-    assert content_key(["ab\ncd", "x"]) != content_key(["ab", "cd", "x"])
-    assert content_key(["ab\ncd", "x"]) == reference_content_key(["ab\ncd", "x"])
+    assert content_key(["ab\ncd", FILLER]) == content_key(["abcd", FILLER])
+    assert content_key(["ab\ncd", FILLER]) != content_key(["ab", "cd", FILLER])
+    assert content_key(["ab\ncd", FILLER]) == reference_content_key(["ab\ncd", FILLER])
 
 
 @given(bodies)
 def test_content_key_follows_the_definition(body: list[str]) -> None:
-    """content_key (either path, any segments, "\\n" inside included) is the c2 definition."""
+    """content_key (either path, any segments, "\\n" inside included) is the c3 definition."""
     assert content_key(body) == reference_content_key(body)
     assert content_key(iter(body)) == content_key(tuple(body)) == content_key(body)
+
+
+@given(st.lists(segment_text | st.text("ab ", min_size=40, max_size=60), max_size=8))
+def test_the_minimum_follows_the_definition_too(body: list[str]) -> None:
+    """Short and long bodies alike: a key exactly when the key form reaches the minimum."""
+    assert content_key(body) == reference_content_key(body)
+
+
+def test_a_body_too_short_to_identify_a_story_has_no_key_and_says_why() -> None:
+    for short in (["Comments"], ["Continue reading..."], ["Photo: Reuters", "Read more"]):
+        assert content_key(short) is None
+        reason = keys.withheld_reason(short)
+        assert reason is not None
+        assert reason.startswith("short_body: ")
+        assert f"under {keys.MIN_CONTENT_CHARS}" in reason
+    assert keys.withheld_reason([FILLER]) is None  # it has a key
+    assert keys.withheld_reason([]) is None  # nothing to key
+    assert content_key(["x" * keys.MIN_CONTENT_CHARS]) is not None
+    assert content_key(["x" * (keys.MIN_CONTENT_CHARS - 1)]) is None
+
+
+@given(bodies)
+def test_spacing_never_decides_whether_a_body_has_a_key(body: list[str]) -> None:
+    """Bodies the key cannot tell apart (whitespace removed) both have a key or neither."""
+    body = body[:-1]  # without the filler: short bodies too
+    squeezed = ["".join(segment.split()) for segment in body]
+    assert (content_key(body) is None) == (content_key(squeezed) is None)
 
 
 def test_empty_body_has_no_content_key() -> None:
@@ -122,7 +156,7 @@ def test_empty_body_has_no_content_key() -> None:
 
 def test_blank_segments_do_not_change_the_key() -> None:
     """Trailing blank lines in an export do not make a new content key."""
-    assert content_key(["One.", "Two."]) == content_key(["One.", "", "  ", "Two."])
+    assert content_key(["One.", FILLER]) == content_key(["One.", "", "  ", FILLER])
 
 
 @given(bodies, st.randoms(use_true_random=False))
@@ -168,8 +202,8 @@ def test_content_key_ignores_whitespace_between_characters(
             part + "".join(rng.choices(WHITESPACE, k=rng.randrange(3))) for part in parts
         )
 
-    assert content_key([glue(parts) for parts in pieces]) == content_key(
-        ["".join(parts) for parts in pieces]
+    assert content_key([*(glue(parts) for parts in pieces), FILLER]) == content_key(
+        [*("".join(parts) for parts in pieces), FILLER]
     )
 
 
@@ -183,7 +217,7 @@ def test_content_key_ignores_invisible_characters(body: list[str], rng: random.R
     assert content_key(marked) == content_key(body)
 
 
-@given(st.lists(segment_text, min_size=1, max_size=8), st.data())
+@given(st.lists(segment_text, min_size=1, max_size=8).map(lambda body: [*body, FILLER]), st.data())
 def test_appending_a_letter_changes_the_key(body: list[str], data: st.DataObject) -> None:
     """One more letter in any segment is a different body."""
     index = data.draw(st.integers(0, len(body) - 1))

@@ -116,7 +116,13 @@ def test_four_forms_keep_one_and_report_three_with_their_key_types() -> None:
         assert duplicate.kept_source == kept.source.where()
     matched = [duplicate.matched for duplicate in duplicates if duplicate is not None]
     assert matched == [("url", "content"), ("url", "content"), ("url",)]
-    assert dedup.report() == {"kept": 1, "duplicates": 3, "duplicates_by_key": {"url": 3}}
+    assert dedup.report() == {
+        "kept": 1,
+        "duplicates": 3,
+        "duplicates_by_key": {"url": 3},
+        "boilerplate": 0,
+        "updates": 0,
+    }
 
 
 def test_each_form_is_caught_by_the_key_meant_for_it() -> None:

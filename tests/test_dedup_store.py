@@ -233,7 +233,7 @@ def test_foreign_or_newer_files_are_refused(tmp_path: Path) -> None:
 def _article(n: int, text: str) -> Article:
     return Article(
         url_key=f"u1:news.example/{n}",
-        body=(f"Paragraph one of story {text}.", "Paragraph two."),
+        body=(f"Paragraph one of story {text}.", "Paragraph two, long enough for a key. " * 3),
         source=Provenance(reader="test", location="feed.xml", item=n),
     )
 

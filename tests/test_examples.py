@@ -83,7 +83,7 @@ def test_ingest_seeds(tmp_path: Path) -> None:
     assert "title:     Captured Russian commander begs for forgiveness" in out
     assert "published: 2022-02-06 (precision day, raw '20220206')" in out
     assert "url key:   u1:https://mirror.co.uk/news/world-news/captured-russian-commander" in out
-    assert re.search(r"content:   c2:[0-9a-f]{32}  \(27 segments\)", out)
+    assert re.search(r"content:   c3:[0-9a-f]{32}  \(27 segments\)", out)
     assert "(reader textfile, ordinal 000, id a56ce4c0ebc2a5f5)" in out
     assert "wrote 1 JSON lines; they read back to 1 equal Articles" in out
     assert re.search(r"quarantined: bad_date: .*001_00000000000000ff\.txt:2: line 2", out)

@@ -167,12 +167,12 @@ def test_two_workers_give_exactly_the_run_of_one_process(tmp_path: Path) -> None
 
 def test_a_duplicate_is_reported_with_the_copy_s_provenance(tmp_path: Path) -> None:
     """The Duplicate names the copy (title, file, ordinal) and where the kept one was."""
-    body = "First paragraph.\nSecond paragraph.\n"
+    body = "First paragraph.\nSecond paragraph, long enough to identify the story.\n" * 2
     (tmp_path / "001_0000000000000001.txt").write_text(
         f"A title\n20220206\nhttps://example.com/a\n{body}"
     )
     (tmp_path / "002_0000000000000002.txt").write_text(
-        f"Another title\n20220207\nhttps://example.com/b\n{body.upper()}"
+        f"Another title\n20220207\nhttps://mirror.example/b\n{body.upper()}"
     )
     duplicates: list[Duplicate] = []
     lines = list(ingest([tmp_path], on_duplicate=duplicates.append).json_lines())

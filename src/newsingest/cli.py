@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--keys",
         default=None,
         metavar="K1,K2",
-        help="dedup keys from url, content, title (default: url,content)",
+        help="dedup keys from url, entry, content, title (default: url,entry,content)",
     )
     run.add_argument(
         "--near",

@@ -40,7 +40,7 @@ from newsingest.state import SeenStore, open_store
 __all__ = ["ingest"]
 
 StateLike = str | os.PathLike[str] | SeenStore
-DEFAULT_KEYS = ("url", "content")
+DEFAULT_KEYS = ("url", "entry", "content")
 
 
 def ingest(
@@ -86,8 +86,8 @@ def ingest(
         dedup: drop duplicates (on whenever ``normalize`` is, which makes the
             keys), or a configured :class:`~newsingest.dedup.Deduplicator` to use
             (then ``keys``, ``state`` and ``near`` belong to it and are errors here).
-        keys: key types for the default Deduplicator (``"url"``, ``"content"``,
-            ``"title"``); ``("url", "content")`` when not given.
+        keys: key types for the default Deduplicator (``"url"``, ``"entry"``,
+            ``"content"``, ``"title"``); ``("url", "entry", "content")`` when not given.
         state: a seen-store, or a path to a SQLite file, remembered across runs:
             seen keys, near signatures and the validators of polled feeds (so a
             re-poll sends ``If-None-Match`` / ``If-Modified-Since``), even with

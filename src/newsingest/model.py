@@ -264,7 +264,8 @@ class Article:
         url: the URL as read, or ``None`` when the source gave none.
         canonical_url: the URL that fetches the same page, normalised.
         url_key: the versioned, lossy dedup key of the URL (``"u1:…"``).
-        content_key: the versioned hash of the body (``"c2:…"``), ``None`` for empty bodies.
+        content_key: the versioned hash of the body (``"c3:…"``), ``None`` for bodies too
+            short to identify a story (see :data:`~newsingest.dedup.keys.MIN_CONTENT_CHARS`).
         published: aware UTC instant, or ``None`` when the source gave no date.
         published_precision: how much of ``published`` the source stated (``"day"``…).
         published_raw: the date string exactly as read.

@@ -101,11 +101,13 @@ CREATE TABLE IF NOT EXISTS validators (
 """
 
 # A title key keeps pointing at the newest kept article that owns it (the window slides
-# with the source's own re-posts); every other key keeps its first owner.
+# with the source's own re-posts), a story's version record at its newest version;
+# every other key keeps its first owner.
 _UPSERT_SEEN: Final = (
     "INSERT INTO seen (key, kind, kept, source, first_seen, at) VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (key) DO UPDATE SET kept = excluded.kept, source = excluded.source, "
-    "at = excluded.at WHERE seen.kind = 'title' AND excluded.at > coalesce(seen.at, -1)"
+    "at = excluded.at WHERE seen.kind IN ('title', 'version') "
+    "AND excluded.at > coalesce(seen.at, -1)"
 )
 
 
@@ -114,11 +116,15 @@ class SeenEntry(NamedTuple):
 
     Attributes:
         key: the versioned key (``"c1:…"``).
-        kind: which key type it is: ``"url"``, ``"content"`` or ``"title"``.
-        kept: the identity key of the article that was kept for it.
+        kind: which key type it is: ``"url"``, ``"entry"``, ``"content"`` or ``"title"``;
+            ``"scope"`` and ``"story"`` for boilerplate keys, ``"version"`` for a
+            story's latest version.
+        kept: the identity key of the article that was kept for it (for a version
+            record: that version's content key and loose key).
         source: where that kept article came from (``Provenance.where()``).
         first_seen: when the key was first recorded, in unix seconds (UTC).
-        at: the kept article's own time in unix seconds, for windowed keys; else ``None``.
+        at: the kept article's own time in unix seconds, for windowed keys; the version
+            number for a version record; else ``None``.
     """
 
     key: str
@@ -213,7 +219,7 @@ def _merge(current: SeenEntry | None, new: SeenEntry) -> SeenEntry:
     if current is None:
         return new
     if (
-        current.kind == "title"
+        current.kind in ("title", "version")
         and new.at is not None
         and (current.at is None or new.at > current.at)
     ):

@@ -38,9 +38,13 @@ import attrs
 from newsingest.dedup.keys import (
     DEFAULT_TITLE_WINDOW,
     KEY_TYPES,
+    boilerplate_keys,
     content_key,
+    entry_key,
+    loose_key,
     scope_of,
     title_key,
+    version_key,
 )
 from newsingest.exceptions import StoreError as StoreError  # still importable from here
 from newsingest.exceptions import _where
@@ -139,6 +143,9 @@ class Candidate(NamedTuple):
         at: its ``published`` in unix seconds (title keys only, else ``None``).
         body: its segments, when near-duplicate detection needs them (else empty).
         identity: what a record with no key is remembered by (its content key).
+        story: ``(version key, "content key loose key")`` of a record with an
+            identity (entry or URL key) and a content key: how its latest version is
+            remembered, so a changed text is told from a copy (see ``Deduplicator``).
 
     Only what the decision reads: what a :class:`Duplicate` reports of the record
     (provenance, URL, title) is asked of the record itself, for duplicates only, so
@@ -150,6 +157,7 @@ class Candidate(NamedTuple):
     at: int | None
     body: Sequence[str]
     identity: str | None
+    story: tuple[str, str] | None = None
 
 
 def candidate_of(
@@ -163,18 +171,39 @@ def candidate_of(
     found: list[tuple[str, str]] = []
     body = record["body"]
     source = record["source"]
+    scoped: tuple[str, str] | None = None
     for kind in keys:
         if kind == "url":
             key = record["url_key"]
+        elif kind == "entry":
+            key = entry_key(source["entry_id"], source["feed_url"] or source["location"])
         elif kind == "content":
             key = record["content_key"]
             if key is None and body:
                 key = content_key(body)
+            if key is not None:
+                url = record["canonical_url"] or record["url"]
+                scope = scope_of(source["feed_url"], url, source["location"])
+                scoped = boilerplate_keys(key, record["title"], scope)
         else:
             url = record["canonical_url"] or record["url"]
             key = title_key(record["title"], scope_of(source["feed_url"], url, source["location"]))
         if key is not None:
             found.append((kind, key))
+    story = None
+    if scoped is not None:
+        # The feed's own id names the story best; its URL next.
+        identity_keys = [key for kind, key in found if kind == "entry"]
+        identity_keys += [key for kind, key in found if kind == "url"]
+        if identity_keys:
+            content = next(key for kind, key in found if kind == "content")
+            # Versions are told apart within one source (a feed polled again, a file
+            # read again): the same URL with another text elsewhere (a feed's summary
+            # of a page) is a copy, not an update.
+            version_at = version_key(identity_keys[0], source["location"])
+            story = (version_at, f"{content} {loose_key(body)}")
+        found.append(("scope", scoped[0]))
+        found.append(("story", scoped[1]))
     at = None
     if "title" in keys and record["published"] is not None:
         at = _seconds(record["published"])
@@ -185,8 +214,18 @@ def candidate_of(
     # tuple.__new__ builds the NamedTuple without its Python-level constructor.
     return _new_tuple(
         Candidate,
-        (found, where, at, body if with_body else (), identity),
+        (found, where, at, body if with_body else (), identity, story),
     )
+
+
+def _update_record(number: int, previous: SeenEntry) -> dict[str, Any]:
+    """What ``extra["update"]`` of a new version says of the story's previous one."""
+    return {
+        "version": number,
+        "previous_content_key": previous.kept.partition(" ")[0],
+        "previous_source": previous.source,
+        "first_seen": format_utc(_utc(previous.first_seen)),
+    }
 
 
 def _given(record: ArticleRecord) -> ArticleRecord:
@@ -204,14 +243,31 @@ def _default_clock() -> datetime:
 
 _FAR: Final = float("inf")
 
+#: Kinds of the internal keys that qualify a content match (never a match alone).
+_SCOPE_KINDS: Final = frozenset({"scope", "story"})
+
 
 class Deduplicator:
     """Decide, article by article or for a whole set, what is kept and what is a duplicate.
 
+    Three rules keep what a plain "any key seen" rule would lose:
+
+    * **Updates**: a record whose identity (its feed entry id, else its URL key) is
+      known from the same source (the feed or file it was read from) but whose text
+      changed (beyond whitespace, case and punctuation, and to no text seen before)
+      since the version remembered is a new version of the story, not a duplicate: it is
+      kept, with ``extra["update"]`` saying its version number, the previous
+      version's content key, where the story was first kept and when.
+    * **Boilerplate**: a content match on a body seen in the record's own source
+      under another title is not counted (see
+      :func:`~newsingest.dedup.keys.boilerplate_keys`).
+    * Bodies too short to identify a story have no content key at all.
+
     Args:
         keys: key types to use, from :data:`KEY_TYPES`; their order is the order in
             which matches are reported. ``"url"`` reads ``Article.url_key`` (set by
-            ``ingest()``); ``"content"`` uses ``Article.content_key`` or computes
+            ``ingest()``); ``"entry"`` is the feed's id for the item, scoped to the
+            feed; ``"content"`` uses ``Article.content_key`` or computes
             :func:`content_key` of the body; ``"title"`` is scoped to one source and only
             matches within ``title_window``.
         store: the seen-store; a fresh :class:`MemoryStore` when ``None``. The
@@ -229,7 +285,7 @@ class Deduplicator:
 
     def __init__(
         self,
-        keys: Sequence[str] = ("url", "content"),
+        keys: Sequence[str] = ("url", "entry", "content"),
         store: SeenStore | None = None,
         near_threshold: float | None = None,
         *,
@@ -274,6 +330,8 @@ class Deduplicator:
                 )
         self.kept = 0
         self.duplicates: Counter[str] = Counter()
+        self.boilerplate = 0  # content matches not counted: a body shared within a source
+        self.updates = 0  # known stories kept again because their text changed
 
     @property
     def store(self) -> SeenStore:
@@ -286,6 +344,8 @@ class Deduplicator:
             "kept": self.kept,
             "duplicates": sum(self.duplicates.values()),
             "duplicates_by_key": dict(sorted(self.duplicates.items())),
+            "boilerplate": self.boilerplate,
+            "updates": self.updates,
         }
 
     def preparer(self) -> Callable[[ArticleRecord], Candidate]:
@@ -298,7 +358,7 @@ class Deduplicator:
 
     def keys_of(self, article: Article) -> list[tuple[str, str]]:
         """Return ``(key type, key)`` pairs of an article, in this Deduplicator's key order."""
-        return self.candidate(article.to_dict()).keys
+        return [pair for pair in self.candidate(article.to_dict()).keys if pair[0] in self.keys]
 
     def check(self, article: Article) -> Duplicate | None:
         """Return a :class:`Duplicate` if the article was seen, else ``None`` and keep it.
@@ -326,6 +386,7 @@ class Deduplicator:
             found = self._claim(keys, keys[0][1], candidate.where, now)
             if not found:
                 self.kept += 1
+                self._stage_version(candidate, now, 1)
                 return None
         else:
             found = self._store.lookup([key for _, key in keys]) if keys else {}
@@ -334,12 +395,22 @@ class Deduplicator:
             (kind, key, entry)
             for kind, key in keys
             if (entry := found.get(key)) is not None
+            and kind not in _SCOPE_KINDS
             and not (
                 kind == "title" and entry.at is not None and abs(at - entry.at) > self._window_s
             )
         ]
+        if matched and keys[-1][0] == "story":
+            matched = self._not_boilerplate(keys, found, matched)
         if matched:
-            return self._exact_duplicate(candidate, record(), found, matched, now)
+            version = self._new_version(candidate, found, now)
+            if version is None:
+                return self._exact_duplicate(candidate, record(), found, matched, now)
+            self._keep(candidate, now, at, version=version[0])
+            copy = record()
+            copy["extra"] = {**copy["extra"], "update": _update_record(*version)}
+            self.updates += 1
+            return None
         near = self._near
         sketch = None if near is None else near.sketch(candidate.body)
         if near is not None and sketch is not None:
@@ -372,6 +443,27 @@ class Deduplicator:
             )
         return None
 
+    def _not_boilerplate(
+        self,
+        keys: list[tuple[str, str]],
+        found: dict[str, SeenEntry],
+        matched: list[tuple[str, str, SeenEntry]],
+    ) -> list[tuple[str, str, SeenEntry]]:
+        """``matched`` without a content match on the source's boilerplate.
+
+        The last two keys are the candidate's scope keys (see
+        :func:`~newsingest.dedup.keys.boilerplate_keys`): its body seen in its own
+        source but never under its title means the body is shared by distinct
+        stories there, and matching it would lose one of them.
+        """
+        in_scope, story = keys[-2][1], keys[-1][1]
+        if in_scope not in found or story in found:
+            return matched
+        kept = [match for match in matched if match[0] != "content"]
+        if len(kept) < len(matched):
+            self.boilerplate += 1
+        return kept
+
     def _exact_duplicate(
         self,
         candidate: Candidate,
@@ -396,13 +488,53 @@ class Deduplicator:
             kept_first_seen=_utc(entry.first_seen),
         )
 
-    def _keep(self, candidate: Candidate, now: int, at: int | None = None) -> str | None:
-        """Keep a record: stage its keys (title keys with their time); its identity."""
+    def _new_version(
+        self, candidate: Candidate, found: dict[str, SeenEntry], now: int
+    ) -> tuple[int, SeenEntry] | None:
+        """Whether a record whose identity is known is a new version of its story.
+
+        Returns ``(version number, the previous version's entry)`` when its text
+        changed beyond whitespace, case and punctuation since the version remembered
+        and is no text seen before; ``None`` when it did not (a duplicate), or the
+        record has no identity and content key, or its story has no remembered
+        version (state from before versions were kept: the duplicate then starts the
+        record of versions).
+        """
+        story = candidate.story
+        if story is None:
+            return None
+        version_at, text = story
+        content, _, loose = text.partition(" ")
+        if content in found:  # a text already seen (another story's, or boilerplate)
+            return None
+        previous = self._store.lookup([version_at]).get(version_at)
+        if previous is None:
+            self._stage_version(candidate, now, 1)
+            return None
+        old_content, _, old_loose = previous.kept.partition(" ")
+        if content == old_content or loose == old_loose:
+            return None
+        return (previous.at or 1) + 1, previous
+
+    def _stage_version(self, candidate: Candidate, now: int, number: int) -> None:
+        """Remember the record's text as version ``number`` of its story."""
+        if candidate.story is not None:
+            version_at, text = candidate.story
+            self._store.add(
+                [_new_tuple(SeenEntry, (version_at, "version", text, candidate.where, now, number))]
+            )
+
+    def _keep(
+        self, candidate: Candidate, now: int, at: int | None = None, *, version: int = 1
+    ) -> str | None:
+        """Keep a record: stage its keys (title keys with their time) and its story's
+        version; return its identity."""
         self.kept += 1
         keys = candidate.keys
         identity = keys[0][1] if keys else candidate.identity
         if identity is None:
             return None  # nothing to remember it by: no key, empty body
+        self._stage_version(candidate, now, version)
         # tuple.__new__ builds the NamedTuple without its Python-level constructor.
         self._store.add(
             [

@@ -44,7 +44,7 @@ import hashlib
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
@@ -55,22 +55,43 @@ if TYPE_CHECKING:
     from newsingest.model import Article
 
 __all__ = [
+    "BOILERPLATE_KEY_VERSION",
     "BUILT_FOR_TEXT_NORM",
     "CONTENT_KEY_VERSION",
     "DEFAULT_TITLE_WINDOW",
+    "ENTRY_KEY_VERSION",
     "KEY_TYPES",
+    "MIN_CONTENT_CHARS",
     "TITLE_KEY_VERSION",
+    "VERSION_KEY_VERSION",
+    "boilerplate_keys",
     "content_key",
+    "entry_key",
     "key_version",
+    "loose_key",
     "scope_of",
     "title_key",
     "title_scope",
+    "version_key",
+    "withheld_reason",
 ]
 
 #: Prefix of content keys. Bump it whenever the hashed bytes could change for some body,
 #: including when the sets of deleted characters borrowed from
 #: :mod:`newsingest.normalize.text` change.
-CONTENT_KEY_VERSION: Final = "c2"
+CONTENT_KEY_VERSION: Final = "c3"
+
+#: A body whose key form (all segments, whitespace and invisible characters
+#: deleted) is shorter than this gets no content key: a "Comments" link, a
+#: "Continue reading..." teaser or a one-line blurb is shared by distinct stories,
+#: so its hash would merge them. Measured on the key form, not in words, so that
+#: two bodies the key cannot tell apart (spacing, invisible characters) always both
+#: have a key or both have none. 100 characters is about 15-20 English words.
+#: (``c2`` keyed every non-empty body.)
+MIN_CONTENT_CHARS: Final = 100
+
+#: Prefix of the boilerplate keys (:func:`boilerplate_keys`).
+BOILERPLATE_KEY_VERSION: Final = "b1"
 
 #: Prefix of title keys. Bump it whenever the hashed bytes could change for some title,
 #: including when :data:`~newsingest.normalize.text.TEXT_NORM_VERSION` changes.
@@ -82,7 +103,14 @@ TITLE_KEY_VERSION: Final = "t1"
 BUILT_FOR_TEXT_NORM: Final = "t1"
 
 #: Key types a Deduplicator can use, in the order they are reported when several match.
-KEY_TYPES: Final = ("url", "content", "title")
+KEY_TYPES: Final = ("url", "entry", "content", "title")
+
+#: Prefix of entry keys (:func:`entry_key`): a feed's own id for an item.
+ENTRY_KEY_VERSION: Final = "e1"
+
+#: Prefix of the version record of a story (:func:`version_key`), and of the loose
+#: form of its body (:func:`loose_key`) that tells an edit from a reformatting.
+VERSION_KEY_VERSION: Final = "v1"
 
 #: How far apart two articles may be for an equal title key to make them duplicates.
 DEFAULT_TITLE_WINDOW: Final = timedelta(days=7)
@@ -135,7 +163,8 @@ def _digest_ascii(forms: list[bytes]) -> str | None:
     # Empty forms sort first: hash past their separators instead of filtering the list.
     payload = b"\n".join(forms)
     empty = bisect_right(forms, b"")  # how many forms are empty
-    if empty == len(forms):
+    # The key form's length: the payload less one separator between each two forms.
+    if len(payload) - empty - (len(forms) - empty - 1) < MIN_CONTENT_CHARS:
         return None
     digest = hashlib.sha256(memoryview(payload)[empty:] if empty else payload)
     return f"{CONTENT_KEY_VERSION}:{digest.hexdigest()[:32]}"
@@ -143,14 +172,17 @@ def _digest_ascii(forms: list[bytes]) -> str | None:
 
 def _digest(forms: Iterable[str]) -> str | None:
     kept = sorted(form for form in forms if form)
-    if not kept:
+    if sum(map(len, kept)) < MIN_CONTENT_CHARS:
         return None
     payload = _SEPARATOR.join(kept).encode("utf-8")
     return f"{CONTENT_KEY_VERSION}:{hashlib.sha256(payload).hexdigest()[:32]}"
 
 
 def content_key(body: Iterable[str]) -> str | None:
-    """Return the versioned content key of a body, or ``None`` when it has no text.
+    """Return the versioned content key of a body, or ``None`` when it cannot identify a story.
+
+    A body whose key form is under :data:`MIN_CONTENT_CHARS` characters has no key
+    (see :func:`withheld_reason`).
 
     Each segment is reduced to its key form (invisible characters and all whitespace
     deleted, NFC, case folded; see the module docstring); empty forms are ignored; the
@@ -161,7 +193,8 @@ def content_key(body: Iterable[str]) -> str | None:
         body: the article's segments (``Article.body``), in any order.
 
     Returns:
-        ``"c2:"`` followed by 32 lowercase hex digits, or ``None`` for an empty body.
+        ``"c3:"`` followed by 32 lowercase hex digits, or ``None`` for a body under
+        the minimum.
     """
     segments = body if isinstance(body, (list, tuple)) else list(body)
     joined = _SEPARATOR.join(segments)
@@ -172,6 +205,64 @@ def content_key(body: Iterable[str]) -> str | None:
         if len(forms) == len(segments):
             return _digest_ascii(forms)
     return _unicode_key(segments, joined)
+
+
+def withheld_reason(body: Sequence[str]) -> str | None:
+    """Why a body has no content key: ``None`` when it has one, or is empty."""
+    if not body or content_key(body) is not None:
+        return None
+    size = sum(len(_key_form(segment)) for segment in body)
+    if size == 0:
+        return None
+    return f"short_body: {size} characters of text, under {MIN_CONTENT_CHARS}"
+
+
+def boilerplate_keys(content: str, title: str, scope: str) -> tuple[str, str]:
+    """The two keys that tell a shared body from a shared story within one source.
+
+    ``(body in scope, story in scope)``: the first says this body was seen in this
+    source (a feed, a host), the second that it was seen there under this title. A
+    body seen again in its source under another title is the source's boilerplate
+    (a consent wall, a paywall stub, a teaser), not a copy of the story; the
+    :class:`~newsingest.dedup.Deduplicator` does not count such a content match.
+    """
+    body_key = hashlib.blake2b(f"{scope}{_SEPARATOR}{content}".encode(), digest_size=16)
+    story_key = hashlib.blake2b(
+        f"{scope}{_SEPARATOR}{content}{_SEPARATOR}{normalize_text(title)}".encode(),
+        digest_size=16,
+    )
+    version = BOILERPLATE_KEY_VERSION
+    return f"{version}:{body_key.hexdigest()}", f"{version}s:{story_key.hexdigest()}"
+
+
+def entry_key(entry_id: str | None, feed: str) -> str | None:
+    """The versioned key of a feed's own id for an item (RSS ``guid``, Atom ``id``).
+
+    Scoped to the feed (its URL, else where it was read from): ids are only unique
+    within one feed. ``None`` when the item has no id.
+    """
+    if not entry_id or not entry_id.strip():
+        return None
+    payload = f"{feed}{_SEPARATOR}{entry_id.strip()}".encode()
+    return f"{ENTRY_KEY_VERSION}:{hashlib.blake2b(payload, digest_size=16).hexdigest()}"
+
+
+def version_key(identity: str, location: str) -> str:
+    """The key under which the store remembers the latest version of a story as read
+    from one source (``identity`` is its entry or URL key)."""
+    payload = f"{location}{_SEPARATOR}{identity}".encode()
+    digest = hashlib.blake2b(payload, digest_size=16).hexdigest()
+    return f"{VERSION_KEY_VERSION}:{digest}"
+
+
+_NOT_ALNUM: Final = re.compile(r"[\W_]+")
+
+
+def loose_key(body: Sequence[str]) -> str:
+    """A hash of the body's letters and digits only, case folded: equal for two bodies
+    that differ in whitespace and punctuation alone (a trivial edit, not an update)."""
+    text = _NOT_ALNUM.sub("", _SEPARATOR.join(body)).casefold()
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def title_scope(article: Article) -> str:

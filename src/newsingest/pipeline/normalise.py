@@ -7,14 +7,19 @@ set (for example by hydration from a declared canonical link) are kept.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
+from typing import Final, cast
 
-from newsingest.dedup.keys import content_key
+from newsingest.dedup.keys import content_key, withheld_reason
 from newsingest.exceptions import InvalidURLError, ParseError
-from newsingest.model import Article, ArticleRecord, unchecked_evolve
+from newsingest.model import Article, ArticleRecord, FrozenMap, unchecked_evolve
 from newsingest.normalize.urls import canonical_url, canonical_url_and_key, url_key
 
-__all__ = ["normal_fields", "normalise_article", "normalise_record"]
+__all__ = ["WITHHELD", "normal_fields", "normalise_article", "normalise_record"]
+
+#: The ``extra`` entry saying why a body has no content key (e.g. ``"short_body: 3
+#: words, under 20"``), so a record kept although it shares a short body with
+#: another says why it was not matched.
+WITHHELD: Final = "content_key_withheld"
 
 
 def normal_fields(
@@ -25,6 +30,9 @@ def normal_fields(
     body: Sequence[str],
 ) -> dict[str, str | None]:
     """The fields normalisation adds, from those a record or Article has.
+
+    A body too short to identify a story gets no content key; :data:`WITHHELD`
+    in the result then says why (an ``extra`` entry, not a field).
 
     Raises:
         InvalidURLError: the URL cannot be normalised.
@@ -42,6 +50,8 @@ def normal_fields(
         made = content_key(body)
         if made is not None:
             changes["content_key"] = made
+        elif (reason := withheld_reason(body)) is not None:
+            changes[WITHHELD] = reason
     return changes
 
 
@@ -51,9 +61,13 @@ def normalise_article(article: Article) -> Article:
     Values already set (for example by hydration from a declared canonical link)
     are kept. Raises :class:`InvalidURLError` for a URL that cannot be normalised.
     """
-    changes = normal_fields(
-        article.url, article.canonical_url, article.url_key, article.content_key, article.body
+    changes: dict[str, object] = dict(
+        normal_fields(
+            article.url, article.canonical_url, article.url_key, article.content_key, article.body
+        )
     )
+    if WITHHELD in changes:
+        changes["extra"] = FrozenMap({**article.extra, WITHHELD: changes.pop(WITHHELD)})
     return unchecked_evolve(article, changes) if changes else article
 
 
@@ -78,5 +92,7 @@ def normalise_record(record: ArticleRecord) -> ArticleRecord | ParseError:
         )
         rejected.__cause__ = error
         return rejected
+    if WITHHELD in changes:
+        record["extra"] = {**record["extra"], WITHHELD: changes.pop(WITHHELD)}
     cast(dict[str, object], record).update(changes)
     return record

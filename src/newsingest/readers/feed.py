@@ -58,6 +58,7 @@ from newsingest._html import html_to_segments, text_to_segments
 from newsingest.exceptions import (
     FetchError,
     InvalidDateError,
+    InvalidURLError,
     NewsIngestWarning,
     ParseError,
     SourceNotFoundError,
@@ -65,6 +66,7 @@ from newsingest.exceptions import (
 from newsingest.fetch import Fetcher, FetchResult
 from newsingest.model import Article, Provenance
 from newsingest.normalize.dates import parse_date
+from newsingest.normalize.urls import canonical_url
 from newsingest.readers import (
     ReaderItem,
     ReaderRegistry,
@@ -639,6 +641,7 @@ def _entry_article(
             f"title is {len(title)} characters, over {LIMITS['title_chars']}", reason="too_large"
         )
     url = _entry_url(entry, context, warn)
+    original = _original_url(entry, warn) if url is not None else None
     published, precision, raw_date = _entry_date(entry, context, warn)
     body, summary_text = _entry_text(entry)
     authors, tags = _entry_names(entry, context)
@@ -665,6 +668,7 @@ def _entry_article(
     return Article(
         title=title,
         url=url,
+        canonical_url=original,
         published=published,
         published_precision=precision,
         published_raw=raw_date,
@@ -811,6 +815,31 @@ def _entry_url(entry: Mapping[str, Any], context: _FeedContext, warn: Any) -> st
             warn(f"link {link[:200]!r} is not an absolute http(s) URL; dropped", "bad_url")
         return None
     return link
+
+
+#: Elements (as feedparser names them) holding the publisher's own link to an item
+#: that a feed proxy rewrote into a tracking link.
+_ORIGINAL_LINKS: Final = ("feedburner_origlink", "pheedo_origlink")
+
+
+def _original_url(entry: Mapping[str, Any], warn: Any) -> str | None:
+    """The canonical form of the publisher's original link (``feedburner:origLink``),
+    when a proxy rewrote the entry's link: the URL keys are made from it, so the item
+    matches the publisher's own feed; ``url`` keeps the link as the feed gave it."""
+    for name in _ORIGINAL_LINKS:
+        value = entry.get(name)
+        if not isinstance(value, str) or not value.strip():
+            continue
+        link = value.strip()
+        if len(link) > LIMITS["url_chars"] or not _http_url(link):
+            warn(f"original link {link[:200]!r} is not an absolute http(s) URL; ignored", "bad_url")
+            return None
+        try:
+            return canonical_url(link)
+        except InvalidURLError as error:
+            warn(f"original link {link[:200]!r} cannot be used: {error.message}", "bad_url")
+            return None
+    return None
 
 
 def read_feed_list(path: str | os.PathLike[str]) -> list[str]:
