@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(files)} files, {kept} kept, {len(duplicates)} duplicates: {dict(by_key)}")
     print(f"content keys withheld: {dict(withheld)}")
     print(f"boilerplate matches not counted: {dedup.report().get('boilerplate', 0)}")
+    print(f"updates kept as new versions: {dedup.report().get('updates', 0)}")
     pairs = [d for d in duplicates if d.key_type == "content" and d.matched == ("content",)]
     print(f"content-only duplicate pairs: {len(pairs)}")
     for duplicate in random.Random(0).sample(pairs, min(args.sample, len(pairs))):

@@ -17,12 +17,13 @@ from datetime import timedelta
 from typing import IO, Any
 
 from newsingest._version import __version__
-from newsingest.dedup import Duplicate
+from newsingest.dedup import Deduplicator, Duplicate
 from newsingest.exceptions import NewsIngestError, NewsIngestWarning
-from newsingest.ingest import ingest
+from newsingest.ingest import DEFAULT_KEYS, ingest
 from newsingest.pipeline.policy import OnError, RunReport
 from newsingest.readers import ReaderRegistry, default_registry
 from newsingest.sinks import JsonlWriter
+from newsingest.state import open_store
 
 __all__ = ["build_parser", "main"]
 
@@ -133,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
         "validators (ETag / Last-Modified) for conditional polling",
     )
     run.add_argument(
+        "--also-seen",
+        action="store_true",
+        help="record in --state the other sources each kept story's copies came from "
+        "(list them with: newsingest state also-seen DB)",
+    )
+    run.add_argument(
         "--duplicates",
         metavar="FILE",
         help="write a JSON line per duplicate (what matched, what was kept)",
@@ -192,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     state_commands = state.add_subparsers(dest="state_command", metavar="ACTION", required=True)
     info = state_commands.add_parser("info", help="counts, size and key versions as JSON")
     info.add_argument("db", metavar="DB")
+    seen_cmd = state_commands.add_parser(
+        "also-seen",
+        help="JSON lines: each kept story and the other sources its copies came from "
+        "(recorded by ingest --also-seen)",
+    )
+    seen_cmd.add_argument("db", metavar="DB")
     prune_cmd = state_commands.add_parser("prune", help="forget keys first seen long ago")
     prune_cmd.add_argument("db", metavar="DB")
     prune_cmd.add_argument(
@@ -253,10 +266,13 @@ def _age(text: str) -> timedelta:
 
 
 def _cmd_state(args: argparse.Namespace, out: IO[str]) -> int:
-    from newsingest.dedup import prune, state_info  # noqa: PLC0415
+    from newsingest.dedup import also_seen, prune, state_info  # noqa: PLC0415
 
     if args.state_command == "info":
         out.write(json.dumps(state_info(args.db), indent=2, sort_keys=True) + "\n")
+    elif args.state_command == "also-seen":
+        for story in also_seen(args.db):
+            out.write(json.dumps(story, sort_keys=True) + "\n")
     else:
         removed = prune(args.db, args.older_than)
         seconds = int(args.older_than.total_seconds())
@@ -302,6 +318,8 @@ def _usage_problem(args: argparse.Namespace, sources: list[Any], registry: Reade
         return "no SOURCE given (try --help)"
     if args.quarantine is None and args.on_error == "quarantine":
         return "--on-error quarantine needs --quarantine FILE"
+    if args.also_seen and args.state is None:
+        return "--also-seen needs --state DB (that is where the sources are recorded)"
     if args.reader is not None and args.reader not in registry:
         return f"no reader named {args.reader!r} (registered: {', '.join(registry.names())})"
     return ""
@@ -329,6 +347,8 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
             kind = "warning" if isinstance(item, NewsIngestWarning) else "error"
             err.write(f"{kind}: {item}\n")
 
+    dedup_options = _dedup_options(args)
+    owned = dedup_options["dedup"] if isinstance(dedup_options["dedup"], Deduplicator) else None
     duplicates_writer = JsonlWriter(args.duplicates) if args.duplicates else None
     on_error: OnError = "quarantine" if args.quarantine is not None else args.on_error
     failed_hard = False
@@ -350,12 +370,7 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
                 # With "raise" the error ends the run and is shown once, below.
                 on_reject=show if on_error != "raise" else None,
                 normalize=not args.no_normalize,
-                dedup=not (args.no_dedup or args.no_normalize),
-                keys=None
-                if args.keys is None
-                else [k.strip() for k in args.keys.split(",") if k.strip()],
-                state=args.state,
-                near=args.near,
+                **dedup_options,
                 on_duplicate=None if duplicates_writer is None else _writes(duplicates_writer),
                 before_commit=before_commit,
                 fetch={
@@ -381,11 +396,28 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
             err.write(f"error: {error}\n")
         finally:
             run.close()
+            if owned is not None:
+                owned.close()  # a Deduplicator given to ingest() is the caller's to close
             if duplicates_writer is not None:
                 duplicates_writer.close()
     progress.done()
     err.write(f"newsingest: {report.summary()}\n")
     return _exit_code(report, failed_hard)
+
+
+def _dedup_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The dedup arguments of ``ingest()`` for the command line."""
+    keys = None if args.keys is None else [k.strip() for k in args.keys.split(",") if k.strip()]
+    dedup = not (args.no_dedup or args.no_normalize)
+    if dedup and args.also_seen:
+        deduplicator = Deduplicator(
+            keys=keys or DEFAULT_KEYS,
+            store=open_store(args.state),
+            near_threshold=args.near,
+            also_seen=True,
+        )
+        return {"dedup": deduplicator}
+    return {"dedup": dedup, "keys": keys, "state": args.state, "near": args.near}
 
 
 def _writes(writer: JsonlWriter) -> Callable[[Duplicate], None]:

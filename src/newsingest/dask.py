@@ -374,13 +374,15 @@ def _clustered(tagged: Iterable[tuple[str | None, Record]]) -> list[tuple[str, R
 
 
 def _batch_components(
-    components: Iterable[tuple[str, list[tuple[str, Record]]]], keys: Sequence[str]
+    components: Iterable[tuple[str, list[tuple[str, Record]]]],
+    keys: Sequence[str],
+    also_seen: bool = False,
 ) -> list[tuple[str, Record]]:
     """Run the one-process batch on each component; tag results ``kept``/``duplicate``."""
     out: list[tuple[str, Record]] = []
     for _component, members in components:
         articles = [Article.from_dict(record) for _, record in members]
-        kept, duplicates = _deduplicator(keys).batch(articles)
+        kept, duplicates = _deduplicator(keys).batch(articles, also_seen=also_seen)
         out.extend(("kept", dict(article.to_dict())) for article in kept)
         out.extend(("duplicate", duplicate.to_dict()) for duplicate in duplicates)
     return out
@@ -394,9 +396,10 @@ def _shuffle_partitions(inputs: int) -> int:
 def dedupe(
     bag: Bag,
     *,
-    keys: Sequence[str] = ("url", "content"),
+    keys: Sequence[str] = ("url", "entry", "content"),
     split_every: int | None = None,
     npartitions: int | None = None,
+    also_seen: bool = False,
 ) -> Deduped:
     """Drop duplicate articles from a bag exactly as the one-process batch would.
 
@@ -405,10 +408,13 @@ def dedupe(
 
     Args:
         bag: a bag of ``Article.to_dict()`` dicts, e.g. from :func:`read_bag`.
-        keys: the key types to match on (``"url"``, ``"content"``, ``"title"``).
+        keys: the key types to match on (``"url"``, ``"entry"``, ``"content"``,
+            ``"title"``).
         split_every: fan-in of the union-find tree reduction (Dask's default otherwise).
         npartitions: partitions of the shuffle by component; by default about twice the
             square root of the input's count (never more than the input's count).
+        also_seen: each kept article with duplicates carries ``extra["also_seen"]``,
+            where they were read (as :meth:`Deduplicator.batch` gives it).
 
     Returns:
         :class:`Deduped` bags of the kept articles and the duplicates.
@@ -438,7 +444,7 @@ def dedupe(
     # partitions is far cheaper, since its task count grows faster than linearly.
     clustered = tagged.map_partitions(_clustered).repartition(npartitions=shuffled)
     grouped = clustered.groupby(lambda pair: pair[0], shuffle="tasks", npartitions=shuffled)
-    judged = grouped.map_partitions(_batch_components, chosen)
+    judged = grouped.map_partitions(_batch_components, chosen, also_seen)
     kept = db.concat([singles, judged.map_partitions(_select, "kept")])
     return Deduped(kept=kept, duplicates=judged.map_partitions(_select, "duplicate"))
 

@@ -59,6 +59,7 @@ __all__ = [
     "SeenEntry",
     "SeenStore",
     "ValidatorStore",
+    "also_seen",
     "claim_keys",
     "open_store",
     "prune",
@@ -589,6 +590,37 @@ def state_info(path: str | os.PathLike[str]) -> dict[str, Any]:
             "oldest_first_seen": _iso(oldest),
             "newest_first_seen": _iso(newest),
         }
+
+
+def also_seen(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """Each kept story whose duplicates came from other sources, and those sources.
+
+    Recorded by a :class:`~newsingest.dedup.Deduplicator` made with
+    ``also_seen=True`` (CLI ``ingest --also-seen``), one entry per other source.
+
+    Yields:
+        ``{"kept": key, "kept_source": where, "also_seen": [where, ...]}`` dicts,
+        in key order; ``also_seen`` names where each copy was first read, sorted.
+
+    Raises:
+        SourceNotFoundError: no file at ``path``.
+        StoreError: the file is not a newsingest state file of a known layout.
+    """
+    with _existing(path) as store:
+        rows = store._db.execute(
+            "SELECT copy.kept, kept.source, copy.source FROM seen AS copy "
+            "LEFT JOIN seen AS kept ON kept.key = copy.kept "
+            "WHERE copy.kind = 'copy' ORDER BY copy.kept, copy.source"
+        ).fetchall()
+    current: dict[str, Any] | None = None
+    for kept, kept_source, source in rows:
+        if current is None or current["kept"] != kept:
+            if current is not None:
+                yield current
+            current = {"kept": kept, "kept_source": kept_source, "also_seen": []}
+        current["also_seen"].append(source)
+    if current is not None:
+        yield current
 
 
 def prune(path: str | os.PathLike[str], older_than: timedelta, now: datetime | None = None) -> int:

@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from functools import partial
+from hashlib import blake2b
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import attrs
@@ -55,6 +56,7 @@ from newsingest.state import (
     SeenEntry,
     SeenStore,
     SQLiteStore,
+    also_seen,
     claim_keys,
     open_store,
     prune,
@@ -74,6 +76,7 @@ __all__ = [
     "SQLiteStore",
     "SeenEntry",
     "SeenStore",
+    "also_seen",
     "content_key",
     "open_store",
     "prune",
@@ -228,6 +231,20 @@ def _update_record(number: int, previous: SeenEntry) -> dict[str, Any]:
     }
 
 
+def _with_also_seen(kept: list[Article], duplicates: list[Duplicate]) -> list[Article]:
+    """``kept``, each carrying where its duplicates were read (when it has any)."""
+    copies: dict[str, list[str]] = {}
+    for duplicate in duplicates:
+        copies.setdefault(duplicate.kept_source, []).append(duplicate.source.where())
+    out = []
+    for article in kept:
+        seen = copies.get(article.source.where())
+        out.append(
+            article.evolve(extra={**article.extra, "also_seen": sorted(seen)}) if seen else article
+        )
+    return out
+
+
 def _given(record: ArticleRecord) -> ArticleRecord:
     return record
 
@@ -242,6 +259,9 @@ def _default_clock() -> datetime:
 
 
 _FAR: Final = float("inf")
+
+#: Prefix of the keys recording a source a kept story was also seen in.
+COPY_KEY_VERSION: Final = "a1"
 
 #: Kinds of the internal keys that qualify a content match (never a match alone).
 _SCOPE_KINDS: Final = frozenset({"scope", "story"})
@@ -277,6 +297,9 @@ class Deduplicator:
         title_window: how far apart two equal title keys may be to count as duplicates.
         clock: returns the current aware time; used for first-seen stamps and for the
             title window of articles without ``published``.
+        also_seen: remember in the store, for each kept article, the other sources
+            (files, feeds) its duplicates came from, once per source; with a
+            :class:`SQLiteStore`, :func:`~newsingest.state.also_seen` lists them.
 
     Raises:
         ValueError: unknown key types, or an empty key list.
@@ -291,6 +314,7 @@ class Deduplicator:
         *,
         title_window: timedelta = DEFAULT_TITLE_WINDOW,
         clock: Callable[[], datetime] | None = None,
+        also_seen: bool = False,
     ) -> None:
         if isinstance(keys, str):
             raise ValueError(f"keys must be a sequence of key types, not the string {keys!r}")
@@ -305,6 +329,7 @@ class Deduplicator:
         if title_window < timedelta(0):
             raise ValueError(f"title_window must not be negative, got {title_window}")
         self.keys: tuple[str, ...] = keys
+        self.also_seen = also_seen
         self.near_threshold = near_threshold
         self.title_window = title_window
         self._window_s = title_window.total_seconds()
@@ -475,6 +500,8 @@ class Deduplicator:
         """Report a record some of whose keys are known; remember its other keys."""
         kind, key, entry = matched[0]
         self._remember_copy(candidate.keys, found, entry.kept, entry.source, now)
+        if self.also_seen:
+            self._stage_copy(entry.kept, entry.source, copy["source"]["location"], candidate, now)
         self.duplicates[kind] += 1
         return Duplicate(
             source=Provenance(**copy["source"]),
@@ -515,6 +542,17 @@ class Deduplicator:
         if content == old_content or loose == old_loose:
             return None
         return (previous.at or 1) + 1, previous
+
+    def _stage_copy(
+        self, kept: str, kept_source: str, location: str, candidate: Candidate, now: int
+    ) -> None:
+        """Remember that the story kept as ``kept`` was also seen in ``location``
+        (once per source; not for a source's own re-reads)."""
+        if kept_source == location or kept_source.startswith((f"{location}:", f"{location} item ")):
+            return
+        digest = blake2b(f"{kept}\n{location}".encode(), digest_size=16).hexdigest()
+        key = f"{COPY_KEY_VERSION}:{digest}"
+        self._store.add([_new_tuple(SeenEntry, (key, "copy", kept, candidate.where, now, None))])
 
     def _stage_version(self, candidate: Candidate, now: int, number: int) -> None:
         """Remember the record's text as version ``number`` of its story."""
@@ -591,12 +629,20 @@ class Deduplicator:
             article.body,
         )
 
-    def batch(self, articles: Iterable[Article]) -> tuple[list[Article], list[Duplicate]]:
+    def batch(
+        self, articles: Iterable[Article], *, also_seen: bool = False
+    ) -> tuple[list[Article], list[Duplicate]]:
         """Deduplicate a whole set at once, independently of its order.
 
         Articles are considered best first (earliest ``published``, then the longest
         body, then the shortest canonical URL, then the keys), so each group keeps its
         best member whatever the input order. Keys already in the store still count.
+
+        Args:
+            articles: the set.
+            also_seen: give each kept article ``extra["also_seen"]``: where its
+                duplicates in this set were read (``Provenance.where()``, sorted),
+                for a kept article that has any.
 
         Returns:
             The kept articles and the duplicates, both in input order.
@@ -610,6 +656,8 @@ class Deduplicator:
             results[index] = self.decide(candidates[index], partial(_given, records[index]))
         kept = [article for article, result in zip(items, results, strict=True) if result is None]
         duplicates = [result for result in results if result is not None]
+        if also_seen:
+            kept = _with_also_seen(kept, duplicates)
         return kept, duplicates
 
     def flush(self) -> None:
