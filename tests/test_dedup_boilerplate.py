@@ -82,6 +82,15 @@ def test_pages_of_one_host_showing_the_same_consent_wall_are_all_kept() -> None:
     assert [dedup.check(wall) for wall in walls] == [None, None, None]
     assert dedup.report()["boilerplate"] == 2
     assert dedup.report()["duplicates"] == 0
+    records = [wall.to_dict() for wall in walls]
+    again = Deduplicator()
+    for record in records:
+        assert again.decide(again.candidate(record), lambda record=record: record) is None
+    assert WITHHELD not in records[0]["extra"]
+    assert [record["extra"][WITHHELD].split(":")[0] for record in records[1:]] == [
+        "boilerplate",
+        "boilerplate",
+    ]
 
 
 def test_the_same_body_in_another_source_is_still_a_duplicate() -> None:

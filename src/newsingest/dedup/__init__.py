@@ -39,6 +39,7 @@ import attrs
 from newsingest.dedup.keys import (
     DEFAULT_TITLE_WINDOW,
     KEY_TYPES,
+    WITHHELD,
     boilerplate_keys,
     content_key,
     entry_key,
@@ -260,6 +261,9 @@ def _default_clock() -> datetime:
 
 _FAR: Final = float("inf")
 
+#: Why a record's content key was not matched, in ``extra[WITHHELD]``.
+_BOILERPLATE: Final = "boilerplate: this body was seen in the same source under another title"
+
 #: Prefix of the keys recording a source a kept story was also seen in.
 COPY_KEY_VERSION: Final = "a1"
 
@@ -426,7 +430,11 @@ class Deduplicator:
             )
         ]
         if matched and keys[-1][0] == "story":
+            unmatched = len(matched)
             matched = self._not_boilerplate(keys, found, matched)
+            if len(matched) < unmatched:
+                copy = record()
+                copy["extra"] = {**copy["extra"], WITHHELD: _BOILERPLATE}
         if matched:
             version = self._new_version(candidate, found, now)
             if version is None:

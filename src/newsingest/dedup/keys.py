@@ -64,6 +64,7 @@ __all__ = [
     "MIN_CONTENT_CHARS",
     "TITLE_KEY_VERSION",
     "VERSION_KEY_VERSION",
+    "WITHHELD",
     "boilerplate_keys",
     "content_key",
     "entry_key",
@@ -89,6 +90,11 @@ CONTENT_KEY_VERSION: Final = "c3"
 #: have a key or both have none. 100 characters is about 15-20 English words.
 #: (``c2`` keyed every non-empty body.)
 MIN_CONTENT_CHARS: Final = 100
+
+#: The ``extra`` entry saying why a record's body was not used to match it: no
+#: content key (``"short_body: 8 characters of text, under 100"``), or a key not
+#: matched because the body is its source's boilerplate (``"boilerplate: …"``).
+WITHHELD: Final = "content_key_withheld"
 
 #: Prefix of the boilerplate keys (:func:`boilerplate_keys`).
 BOILERPLATE_KEY_VERSION: Final = "b1"

@@ -7,19 +7,14 @@ set (for example by hydration from a declared canonical link) are kept.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, cast
+from typing import cast
 
-from newsingest.dedup.keys import content_key, withheld_reason
+from newsingest.dedup.keys import WITHHELD, content_key, withheld_reason
 from newsingest.exceptions import InvalidURLError, ParseError
 from newsingest.model import Article, ArticleRecord, FrozenMap, unchecked_evolve
 from newsingest.normalize.urls import canonical_url, canonical_url_and_key, url_key
 
 __all__ = ["WITHHELD", "normal_fields", "normalise_article", "normalise_record"]
-
-#: The ``extra`` entry saying why a body has no content key (e.g. ``"short_body: 3
-#: words, under 20"``), so a record kept although it shares a short body with
-#: another says why it was not matched.
-WITHHELD: Final = "content_key_withheld"
 
 
 def normal_fields(
