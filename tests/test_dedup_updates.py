@@ -167,3 +167,22 @@ def test_an_update_is_never_reported_as_a_duplicate(old: str, new: str) -> None:
     assert dedup.check(_article(old)) is None
     result = dedup.check(_article(new))
     assert (result is None) == (old != new)
+
+
+def test_batch_and_the_worker_path_carry_the_update_on_the_kept_article() -> None:
+    """In a batch, versions follow the survivor rule's order, not the input's."""
+    kept, duplicates = Deduplicator().batch([_article(TEXT["a"]), _article(CORRECTED)])
+    assert duplicates == []
+    assert sorted("update" in article.extra for article in kept) == [False, True]
+    (update,) = [article.extra["update"] for article in kept if "update" in article.extra]
+    assert update["version"] == 2
+
+
+def test_an_update_read_by_worker_processes_carries_its_note(tmp_path: Path) -> None:
+    """The kept record's JSON line is made again after dedup amends it."""
+    state = tmp_path / "state.db"
+    for text in (TEXT["a"], CORRECTED):
+        (tmp_path / "feed.xml").write_text(feed({"a": text}), encoding="utf-8")
+        lines = list(ingest(tmp_path / "feed.xml", state=state, workers=2).json_lines())
+    assert len(lines) == 1
+    assert '"update":{"version":2' in lines[0]

@@ -246,6 +246,12 @@ def _with_also_seen(kept: list[Article], duplicates: list[Duplicate]) -> list[Ar
     return out
 
 
+def _amend(record: Callable[[], ArticleRecord], notes: dict[str, Any]) -> None:
+    """Add ``notes`` to the ``extra`` of the record ``record()`` gives."""
+    copy = record()
+    copy["extra"] = {**copy["extra"], **notes}
+
+
 def _given(record: ArticleRecord) -> ArticleRecord:
     return record
 
@@ -398,13 +404,21 @@ class Deduplicator:
         record = article.to_dict()
         return self.decide(self.candidate(record), partial(_given, record))
 
-    def decide(self, candidate: Candidate, record: Callable[[], ArticleRecord]) -> Duplicate | None:
+    def decide(
+        self,
+        candidate: Candidate,
+        record: Callable[[], ArticleRecord],
+        amend: Callable[[dict[str, Any]], None] | None = None,
+    ) -> Duplicate | None:
         """The one decision: report a duplicate, or keep the record and stage its keys.
 
         Args:
             candidate: what the decision needs (see :func:`candidate_of`).
             record: gives the record, for the :class:`Duplicate` report (called for
                 duplicates only).
+            amend: called, for a kept record only, with entries to add to its
+                ``extra`` (``"update"`` for a new version, ``content_key_withheld``
+                for boilerplate); by default they are added to ``record()`` itself.
         """
         keys = candidate.keys
         now = self._now()
@@ -420,6 +434,28 @@ class Deduplicator:
         else:
             found = self._store.lookup([key for _, key in keys]) if keys else {}
         at = now if candidate.at is None else candidate.at
+        notes: dict[str, Any] = {}
+        matched = self._matched(candidate, found, at, notes)
+        if matched:
+            version = self._new_version(candidate, found, now)
+            if version is None:
+                return self._exact_duplicate(candidate, record(), found, matched, now)
+            self._keep(candidate, now, at, version=version[0])
+            notes["update"] = _update_record(*version)
+            self.updates += 1
+        else:
+            duplicate = self._near_duplicate(candidate, record, found, now, at)
+            if duplicate is not None:
+                return duplicate
+        if notes:
+            (amend or partial(_amend, record))(notes)
+        return None
+
+    def _matched(
+        self, candidate: Candidate, found: dict[str, SeenEntry], at: int, notes: dict[str, Any]
+    ) -> list[tuple[str, str, SeenEntry]]:
+        """The candidate's keys that match, in key order (boilerplate noted in ``notes``)."""
+        keys = candidate.keys
         matched = [
             (kind, key, entry)
             for kind, key in keys
@@ -430,20 +466,22 @@ class Deduplicator:
             )
         ]
         if matched and keys[-1][0] == "story":
-            unmatched = len(matched)
+            count = len(matched)
             matched = self._not_boilerplate(keys, found, matched)
-            if len(matched) < unmatched:
-                copy = record()
-                copy["extra"] = {**copy["extra"], WITHHELD: _BOILERPLATE}
-        if matched:
-            version = self._new_version(candidate, found, now)
-            if version is None:
-                return self._exact_duplicate(candidate, record(), found, matched, now)
-            self._keep(candidate, now, at, version=version[0])
-            copy = record()
-            copy["extra"] = {**copy["extra"], "update": _update_record(*version)}
-            self.updates += 1
-            return None
+            if len(matched) < count:
+                notes[WITHHELD] = _BOILERPLATE
+        return matched
+
+    def _near_duplicate(
+        self,
+        candidate: Candidate,
+        record: Callable[[], ArticleRecord],
+        found: dict[str, SeenEntry],
+        now: int,
+        at: int,
+    ) -> Duplicate | None:
+        """A near-duplicate report, or ``None`` after keeping the record."""
+        keys = candidate.keys
         near = self._near
         sketch = None if near is None else near.sketch(candidate.body)
         if near is not None and sketch is not None:
@@ -660,9 +698,18 @@ class Deduplicator:
         candidates = [self.candidate(record) for record in records]
         order = sorted(range(len(items)), key=lambda i: self._rank(items[i], candidates[i].keys))
         results: list[Duplicate | None] = [None] * len(items)
+        notes: dict[int, dict[str, Any]] = {}
         for index in order:
-            results[index] = self.decide(candidates[index], partial(_given, records[index]))
-        kept = [article for article, result in zip(items, results, strict=True) if result is None]
+            results[index] = self.decide(
+                candidates[index],
+                partial(_given, records[index]),
+                partial(notes.__setitem__, index),
+            )
+        kept = [
+            article.evolve(extra={**article.extra, **notes[index]}) if index in notes else article
+            for index, (article, result) in enumerate(zip(items, results, strict=True))
+            if result is None
+        ]
         duplicates = [result for result in results if result is not None]
         if also_seen:
             kept = _with_also_seen(kept, duplicates)

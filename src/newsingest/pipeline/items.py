@@ -49,6 +49,13 @@ class Emitted:
             self._record = _loads(self._line)  # type: ignore[arg-type]
         return self._record
 
+    def amend(self, extra: dict[str, Any]) -> None:
+        """Add entries to the record's ``extra`` (what dedup says of a kept record)."""
+        record = self.get_record()
+        record["extra"] = {**record["extra"], **extra}
+        self._line = None
+        self._article = None
+
     @property
     def line(self) -> str:
         """The record as one JSON line (no newline)."""

@@ -178,7 +178,7 @@ class Policy:
             if isinstance(item, Accepted):
                 report.read += 1
                 if decide is not None and item.candidate is not None:
-                    duplicate = decide(item.candidate, item.out.get_record)
+                    duplicate = decide(item.candidate, item.out.get_record, item.out.amend)
                     if duplicate is not None:
                         report.duplicates[duplicate.key_type] += 1
                         if self._on_duplicate is not None:
