@@ -2,7 +2,7 @@
 
     python benchmarks/corpus_duplicates.py [FOLDER] [--sample N]
 
-FOLDER defaults to ``../shared/corpus/feeds``. Every file is ingested in one run with
+FOLDER defaults to ``../shared/corpus/feeds`` (absent: the script says so and exits 0). Every file is ingested in one run with
 default keys; the script prints how many duplicates each key type found, how many
 bodies had no content key and why, and a sample of content-duplicate pairs (the
 kept story's title and the duplicate's), so a reader can judge whether each pair is
@@ -26,10 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT)
     parser.add_argument("--sample", type=int, default=20)
+    parser.add_argument("--ci", action="store_true", help="a sample of 5 (as CI runs it)")
     args = parser.parse_args(argv)
+    if args.ci:
+        args.sample = 5
     if not args.folder.is_dir():
-        print(f"no corpus at {args.folder}", file=sys.stderr)
-        return 2
+        print(f"no corpus at {args.folder}; nothing to measure", file=sys.stderr)
+        return 0
     files = sorted(p for p in args.folder.rglob("*") if p.is_file() and p.suffix != ".tsv")
     duplicates = []
     titles: dict[str, str] = {}
