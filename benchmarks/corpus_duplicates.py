@@ -4,9 +4,9 @@
 
 FOLDER defaults to ``../shared/corpus/feeds`` (absent: the script says so and exits
 0). Every file is ingested in one run with default keys; the script prints how many
-duplicates each key type found, how many bodies had no content key and why, and a sample of content-duplicate pairs (the
-kept story's title and the duplicate's), so a reader can judge whether each pair is
-the same story. Not a timing benchmark.
+duplicates each key type found, how many bodies had no content key and why, and a
+sample of content-duplicate pairs (the kept story's title and the duplicate's), so a
+reader can judge whether each pair is the same story. Not a timing benchmark.
 """
 
 from __future__ import annotations
