@@ -145,6 +145,8 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "symlink_loop": "a folder already walked (a link or mount loop); not entered again",
         "too_deep": "a folder nested deeper than the walk limit; not entered",
         "unreadable": "a folder that cannot be listed; skipped",
+        "empty_folder": "a folder (or glob) with no file to read",
+        "looks_like_feeds": "a URL list whose lines look like feeds (use --feeds)",
     },
 }
 
@@ -426,3 +428,8 @@ class _DeadlineExceeded(Exception):
 
 class _UndecodableBody(Exception):
     """A content coding that is unknown, stacked too deep, or corrupt."""
+
+
+class _StopRun(Exception):
+    """Thrown into a running ingest by ``IngestRun.stop()``: end here, and record as
+    seen what was handed to the consumer (who wrote it)."""

@@ -64,6 +64,7 @@ def ingest(
     concurrency: int = 4,
     workers: int = 1,
     report: RunReport | None = None,
+    exclude: Iterable[str | os.PathLike[str]] = (),
 ) -> IngestRun:
     """Read sources and yield clean, deduplicated Articles.
 
@@ -108,6 +109,9 @@ def ingest(
             and ``workers - 1`` worker processes (use the number of cores). Dedup
             stays in this process, so output and order equal ``workers=1``.
         report: a :class:`RunReport` to fill (a new one otherwise).
+        exclude: paths never read as sources even when a folder walk or glob finds
+            them (a run's own output, quarantine and state files); counted as
+            ``skipped`` (``own_output``).
 
     Returns:
         An :class:`IngestRun`: an iterator of Articles with a ``report``.
@@ -149,7 +153,7 @@ def ingest(
     )
     items = ordered_map(
         stage,
-        stage.plan(_expanded(sources, policy, run_report)),
+        stage.plan(_expanded(sources, policy, run_report, exclude)),
         workers=workers,
         portable=_portable,
     )
@@ -221,13 +225,19 @@ def _guarded(
 
 
 def _expanded(
-    sources: Iterable[SourceLike] | SourceLike, policy: Policy, report: RunReport
+    sources: Iterable[SourceLike] | SourceLike,
+    policy: Policy,
+    report: RunReport,
+    exclude: Iterable[str | os.PathLike[str]] = (),
 ) -> Iterator[SourceLike]:
     """Expand each given source in turn, counting them; one that cannot be expanded is
     rejected alone."""
+    excluded = list(exclude)
     for given in as_source_list(sources):
         try:
-            for source in expand_sources(given, on_warning=policy.warn):
+            for source in expand_sources(
+                given, on_warning=policy.warn, on_skip=report.skip, exclude=excluded
+            ):
                 report.sources += 1
                 yield source
         except SourceError as error:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from newsingest.dedup import Candidate
     from newsingest.readers import SourceLike
 
-__all__ = ["Accepted", "Chunk", "Emitted", "Rejected", "StageItem", "Warned"]
+__all__ = ["Accepted", "Chunk", "Emitted", "Rejected", "Skipped", "StageItem", "Warned"]
 
 
 class Emitted:
@@ -98,7 +98,14 @@ class Warned(NamedTuple):
     warning: NewsIngestWarning
 
 
-StageItem: TypeAlias = "Accepted | Rejected | Warned"
+class Skipped(NamedTuple):
+    """A file a folder walk passed over (no reader claims it, hidden, a broken link)."""
+
+    path: str
+    reason: str
+
+
+StageItem: TypeAlias = "Accepted | Rejected | Warned | Skipped"
 
 
 class Chunk(NamedTuple):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, cast
 
+from newsingest.exceptions import _StopRun
 from newsingest.model import Article
 from newsingest.pipeline.items import Emitted
 from newsingest.pipeline.policy import RunReport
@@ -23,15 +24,19 @@ def committed(
     """Pass ``outputs`` on; ``commit()`` after every ``every`` taken and at the end.
 
     A commit runs when the consumer comes back for the next record, so what it was
-    handed is written first. After an early stop nothing more is committed.
+    handed is written first. After an early stop nothing more is committed, unless
+    the stop is :meth:`IngestRun.stop` (the consumer says it wrote what it got).
     """
     since = 0
-    for out in outputs:
-        yield out
-        since += 1
-        if since >= every:
-            commit()
-            since = 0
+    try:
+        for out in outputs:
+            yield out
+            since += 1
+            if since >= every:
+                commit()
+                since = 0
+    except _StopRun:
+        pass
     commit()
 
 
@@ -71,6 +76,21 @@ class IngestRun(Iterator[Article]):
         try:
             for out in self._outputs:
                 yield cast(dict[str, Any], out.record)
+        finally:
+            self.close()
+
+    def stop(self) -> None:
+        """Stop early, after a final commit: every record handed out so far is recorded
+        as seen (call it only once those are written), then :meth:`close`.
+
+        What a graceful Ctrl-C does: the next run starts after the last record written.
+        """
+        if self._closed:
+            return
+        try:
+            self._outputs.throw(_StopRun())
+        except (StopIteration, _StopRun):
+            pass
         finally:
             self.close()
 

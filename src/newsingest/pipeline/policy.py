@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from newsingest.exceptions import NewsIngestError, NewsIngestWarning
-from newsingest.pipeline.items import Accepted, Emitted, Rejected, StageItem, Warned
+from newsingest.pipeline.items import Accepted, Emitted, Rejected, Skipped, StageItem, Warned
 from newsingest.sinks import JsonlWriter, quarantine_record
 
 if TYPE_CHECKING:
@@ -44,7 +45,12 @@ class RunReport:
         warnings: warnings, by reason code.
         duplicates: duplicates reported, by the key type that matched.
         quarantined: records written to the quarantine.
+        skipped: files a folder walk or glob passed over, by reason (``unsupported``:
+            no reader claims it; ``hidden``; ``broken_link``; ``own_output``).
+        skipped_names: the names of the first of them.
         messages: the first warning and error messages, verbatim.
+        stopped: why the run ended early (``"interrupted"``, ``"terminated"``,
+            ``"failed"``), ``None`` when it read everything.
     """
 
     sources: int = 0
@@ -54,7 +60,10 @@ class RunReport:
     warnings: Counter[str] = attrs.field(factory=Counter)
     duplicates: Counter[str] = attrs.field(factory=Counter)
     quarantined: int = 0
+    skipped: Counter[str] = attrs.field(factory=Counter)
+    skipped_names: list[str] = attrs.field(factory=list)
     messages: list[str] = attrs.field(factory=list)
+    stopped: str | None = None
 
     @property
     def error_count(self) -> int:
@@ -67,6 +76,16 @@ class RunReport:
     @property
     def duplicate_count(self) -> int:
         return sum(self.duplicates.values())
+
+    @property
+    def skipped_count(self) -> int:
+        return sum(self.skipped.values())
+
+    def skip(self, path: str, reason: str) -> None:
+        """Count a file passed over, keeping the first names."""
+        self.skipped[reason] += 1
+        if len(self.skipped_names) < MAX_KEPT_MESSAGES:
+            self.skipped_names.append(path)
 
     def note(self, message: str) -> None:
         if len(self.messages) < MAX_KEPT_MESSAGES:
@@ -82,6 +101,9 @@ class RunReport:
             "warnings": dict(sorted(self.warnings.items())),
             "duplicates": dict(sorted(self.duplicates.items())),
             "quarantined": self.quarantined,
+            "skipped": dict(sorted(self.skipped.items())),
+            "skipped_names": list(self.skipped_names),
+            "stopped": self.stopped,
         }
 
     def summary(self) -> str:
@@ -100,6 +122,12 @@ class RunReport:
         ]
         if self.quarantined:
             parts.append(f"{self.quarantined} quarantined")
+        if self.skipped:
+            names = ", ".join(Path(name).name for name in self.skipped_names[:3])
+            more = ", ..." if self.skipped_count > 3 else ""
+            parts.append(f"skipped: {self.skipped_count} ({names}{more})")
+        if self.stopped:
+            parts.append(f"stopped: {self.stopped}")
         return ", ".join(parts)
 
 
@@ -192,6 +220,8 @@ class Policy:
                 self.reject(item.error, item.reader)
             elif isinstance(item, Warned):
                 self.warn(item.warning)
+            elif isinstance(item, Skipped):
+                self.report.skip(item.path, item.reason)
 
     def close(self) -> None:
         """Close the quarantine file this policy opened (idempotent)."""

@@ -23,9 +23,18 @@ from newsingest.exceptions import (
     ParseError,
     SourceError,
     SourceNotFoundError,
+    UnsupportedSourceError,
 )
 from newsingest.model import Article, ArticleRecord
-from newsingest.pipeline.items import Accepted, Chunk, Emitted, Rejected, StageItem, Warned
+from newsingest.pipeline.items import (
+    Accepted,
+    Chunk,
+    Emitted,
+    Rejected,
+    Skipped,
+    StageItem,
+    Warned,
+)
 from newsingest.pipeline.normalise import normalise_record
 from newsingest.readers import (
     SNIFF_BYTES,
@@ -34,6 +43,7 @@ from newsingest.readers import (
     ReaderItem,
     ReaderRegistry,
     SourceLike,
+    WalkedPath,
     buffer_stream,
     capabilities,
     is_url,
@@ -139,6 +149,11 @@ class ReadStage:
                 else:
                     for item in self._items(opened.reader, opened.source, opened.data):
                         yield self._item(item, name)
+            except UnsupportedSourceError as error:
+                if isinstance(source, WalkedPath):  # found by a walk, not named: passed over
+                    yield Skipped(str(source), "unsupported")
+                else:
+                    yield Rejected(error, name, counts_as_read=False)
             except SourceError as error:
                 yield Rejected(error, name, counts_as_read=False)
 

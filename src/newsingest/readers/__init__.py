@@ -65,6 +65,7 @@ __all__ = [
     "Registration",
     "SourceLike",
     "StatefulReader",
+    "WalkedPath",
     "as_source_list",
     "buffer_stream",
     "capabilities",
@@ -268,22 +269,38 @@ def as_source_list(sources: Iterable[SourceLike] | SourceLike) -> Iterator[Sourc
         yield from sources
 
 
+class WalkedPath(str):
+    """A file found by walking a folder or expanding a glob, not named by the user.
+
+    A plain ``str`` everywhere; the pipeline skips (and counts) such a file when no
+    reader claims it, where a file named on purpose is an error.
+    """
+
+    __slots__ = ()
+
+
 def expand_sources(
     sources: Iterable[SourceLike] | SourceLike,
     *,
     on_warning: Callable[[NewsIngestWarning], None] | None = None,
+    on_skip: Callable[[str, str], None] | None = None,
+    exclude: Iterable[str | os.PathLike[str]] = (),
 ) -> Iterator[SourceLike]:
     """Flatten sources: directories recurse (sorted, deterministic), globs expand.
 
-    URLs, bytes and streams pass through unchanged. A path that does not exist
-    and matches no glob raises :class:`SourceNotFoundError`. What a walk skips
-    and why (a symlink loop, a folder that cannot be listed, one nested deeper
-    than :data:`MAX_WALK_DEPTH`) goes to ``on_warning`` as a
-    :class:`NewsIngestWarning` (reason ``symlink_loop``, ``unreadable`` or
-    ``too_deep``); without it, nothing is said.
+    URLs, bytes and streams pass through unchanged; files found by a walk or a glob
+    come as :class:`WalkedPath`. A path that does not exist and matches no glob
+    raises :class:`SourceNotFoundError`. What a walk cannot enter and why (a
+    symlink loop, a folder that cannot be listed, one nested deeper than
+    :data:`MAX_WALK_DEPTH`, a folder with no file at all) goes to ``on_warning`` as
+    a :class:`NewsIngestWarning` (reason ``symlink_loop``, ``unreadable``,
+    ``too_deep``, ``empty_folder``); each file it passes over goes to
+    ``on_skip(path, reason)``: ``hidden`` (a name starting with ``.``),
+    ``broken_link``, or ``own_output`` (a path in ``exclude``: a run's own output
+    and state files, never read back as input).
     """
     warn = on_warning or _ignore
-    walk = _Walk(warn)
+    walk = _Walk(warn, on_skip or _ignore_skip, exclude)
     for source in as_source_list(sources):
         if isinstance(source, (bytes, bytearray)) or hasattr(source, "read") or is_url(source):
             yield source
@@ -300,6 +317,10 @@ def expand_sources(
 
 
 def _ignore(warning: NewsIngestWarning) -> None:
+    return
+
+
+def _ignore_skip(path: str, reason: str) -> None:
     return
 
 
@@ -320,9 +341,23 @@ class _Walk:
     reaches again by another path.
     """
 
-    def __init__(self, warn: Callable[[NewsIngestWarning], None]) -> None:
+    def __init__(
+        self,
+        warn: Callable[[NewsIngestWarning], None],
+        skip: Callable[[str, str], None],
+        exclude: Iterable[str | os.PathLike[str]] = (),
+    ) -> None:
         self.warn = warn
+        self.skip = skip
+        self.exclude = frozenset(os.path.realpath(path) for path in exclude)
         self.seen: set[tuple[int, int]] = set()
+
+    def _wanted(self, path: str) -> bool:
+        """False (and the skip said) for a run's own output file."""
+        if self.exclude and os.path.realpath(path) in self.exclude:
+            self.skip(path, "own_output")
+            return False
+        return True
 
     def glob(self, pattern: str) -> Iterator[str]:
         try:
@@ -341,7 +376,8 @@ class _Walk:
                     again += 1
                     continue
                 files.add(_identity(match))
-                yield match
+                if self._wanted(match):
+                    yield WalkedPath(match)
         if again:
             self.warn(
                 NewsIngestWarning(
@@ -362,22 +398,34 @@ class _Walk:
         # (path, depth) of a folder to list, or (path, -1) of a file to yield:
         # popping the children in sorted order gives the order a recursive walk would.
         stack: list[tuple[str, int]] = [(root, 0)]
+        found = 0
         while stack:
             path, depth = stack.pop()
             if depth < 0:
-                yield path
+                if self._wanted(path):
+                    found += 1
+                    yield WalkedPath(path)
                 continue
             entries = self._listing(path)
             if entries is None:
+                if depth == 0:
+                    return  # the root itself was not walked, and the warning says why
                 continue
             children = [child for child in map(self._child(depth + 1), entries) if child]
             stack.extend(reversed(children))
+        if not found:
+            self.warn(
+                NewsIngestWarning(
+                    "no file to read in this folder", source=root, reason="empty_folder"
+                )
+            )
 
     def _child(self, depth: int) -> Callable[[os.DirEntry[str]], tuple[str, int] | None]:
         """What to do with one entry of a folder at ``depth - 1``: walk it, yield it, or skip."""
 
         def child(entry: os.DirEntry[str]) -> tuple[str, int] | None:
             if entry.name.startswith("."):
+                self.skip(entry.path, "hidden")
                 return None
             try:
                 if entry.is_dir(follow_symlinks=False):
@@ -391,7 +439,11 @@ class _Walk:
                         )
                         return None
                     return (entry.path, depth)
-                return (entry.path, -1) if entry.is_file() else None
+                if entry.is_file():
+                    return (entry.path, -1)
+                if entry.is_symlink():
+                    self.skip(entry.path, "broken_link")
+                return None
             except OSError:
                 return None
 
