@@ -99,11 +99,16 @@ def test_rerun_with_same_state_emits_nothing_new(
     assert first.returncode == 0, first.stderr
     assert len(first.stdout.splitlines()) == 1
     assert len(dups.read_text().splitlines()) == 3
-    second = run_cli("ingest", str(root), "--state", str(state), "--duplicates", str(dups))
+    again = ("ingest", str(root), "--state", str(state), "--duplicates", str(dups))
+    refused = run_cli(*again)  # the duplicates file of the first run is not clobbered
+    assert refused.returncode == 2
+    assert "exists and is not empty: add --append" in refused.stderr
+    assert len(dups.read_text().splitlines()) == 3
+    second = run_cli(*again, "--append")
     assert second.returncode == 0, second.stderr
     assert second.stdout == ""
     records = [json.loads(line) for line in dups.read_text().splitlines()]
-    assert len(records) == 4
+    assert len(records) == 3 + 4
     assert "0 emitted, 4 duplicates" in second.stderr
     info = run_cli("state", "info", str(state))
     assert info.returncode == 0, info.stderr

@@ -8,21 +8,29 @@ records or sources failed, 2 on a usage error or when nothing could be read.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
+import signal
 import sys
+import threading
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import IO, Any
+
+import attrs
 
 from newsingest._version import __version__
 from newsingest.dedup import Deduplicator, Duplicate
-from newsingest.exceptions import NewsIngestError, NewsIngestWarning
+from newsingest.exceptions import NewsIngestError, NewsIngestWarning, StoreError, WorkerError
 from newsingest.ingest import DEFAULT_KEYS, ingest
+from newsingest.pipeline.output import IngestRun
 from newsingest.pipeline.policy import OnError, RunReport
 from newsingest.readers import ReaderRegistry, default_registry
-from newsingest.sinks import JsonlWriter
+from newsingest.sinks import JsonlWriter, WriteMode
 from newsingest.state import open_store
 
 __all__ = ["build_parser", "main"]
@@ -30,6 +38,12 @@ __all__ = ["build_parser", "main"]
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
 EXIT_USAGE = 2
+EXIT_OPERATIONAL = 3  # an I/O error, a full disk, a corrupt state file, a worker died
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM)
+
+#: Version of the ``--report`` document's layout.
+REPORT_SCHEMA_VERSION = 1
 
 _EPILOG = """\
 examples:
@@ -187,6 +201,30 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     run.add_argument(
+        "--append",
+        action="store_true",
+        help="add to existing -o / --duplicates / --quarantine files instead of refusing them",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace existing non-empty output files (replaced only once the run has "
+        "something to write)",
+    )
+    run.add_argument(
+        "--write-empty",
+        action="store_true",
+        help="create output files even when the run has nothing to write",
+    )
+    run.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write the run report as JSON (counts by reason, skipped files, exit status)",
+    )
+    run.add_argument(
+        "--debug", action="store_true", help="show the traceback of an operational failure"
+    )
+    run.add_argument(
         "-q",
         "--quiet",
         action="store_true",
@@ -332,77 +370,243 @@ def _exit_code(report: RunReport, failed_hard: bool) -> int:
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
+class _Stop:
+    """Ctrl-C and SIGTERM during a run: the first asks the run to stop after the record
+    being written (it then commits, so nothing written is read again); a second
+    Ctrl-C stops at once (``KeyboardInterrupt``; what was written since the last
+    commit is read again next time)."""
+
+    def __init__(self) -> None:
+        self.requested: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Stop:
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _handle(self, number: int, _frame: object) -> None:
+        if self.requested is not None and number == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = "terminated" if number == signal.SIGTERM else "interrupted"
+
+
+class _Outputs:
+    """The files a run writes, each published only when it holds something (or on
+    ``--write-empty``): a failed or empty run leaves earlier files as they were."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        mode: WriteMode = "append" if args.append else "replace"
+
+        def writer(target: str) -> JsonlWriter:
+            return JsonlWriter(target, mode=mode, keep_empty=args.write_empty)
+
+        self.writers: list[JsonlWriter] = []
+        self.out = writer(args.output)
+        self.writers.append(self.out)
+        self.duplicates = writer(args.duplicates) if args.duplicates else None
+        self.quarantine = writer(args.quarantine) if args.quarantine else None
+        self.writers += [w for w in (self.duplicates, self.quarantine) if w is not None]
+
+    def commit(self) -> None:
+        """Before keys are recorded as seen: every line so far on disk, in place."""
+        for writer in self.writers:
+            writer.flush()
+            if writer.count:
+                writer.publish()
+
+    def close(self) -> None:
+        problem: OSError | None = None
+        for writer in self.writers:
+            try:
+                writer.close()
+            except OSError as error:
+                problem = problem or error
+        if problem is not None:
+            raise problem
+
+
 def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
     sources = _sources(args)
     registry = _registry(args)
-    problem = _usage_problem(args, sources, registry)
+    problem = _usage_problem(args, sources, registry) or _output_problem(args)
     if problem:
         err.write(f"newsingest ingest: error: {problem}\n")
         return EXIT_USAGE
     report = RunReport()
+    started = time.monotonic()
+    try:
+        outputs = _Outputs(args)
+    except OSError as error:
+        err.write(f"newsingest: error: {_os_failure(error)}\n")
+        return EXIT_OPERATIONAL
+    job = _Job(args, err, sources, registry, report, outputs)
+    with _Stop() as stop:
+        status = job.run(stop)
+    if args.report:
+        _write_report(args.report, report, status, time.monotonic() - started)
+    return status
+
+
+@attrs.frozen
+class _Job:
+    """One ``newsingest ingest``: what it reads and where it writes."""
+
+    args: argparse.Namespace
+    err: IO[str]
+    sources: list[Any]
+    registry: ReaderRegistry
+    report: RunReport
+    outputs: _Outputs
+
+    def run(self, stop: _Stop) -> int:
+        """Run the ingest; its exit status (the summary line always printed)."""
+        return _run(self, stop)
+
+    def start(self, options: dict[str, Any]) -> IngestRun:
+        return _start(self, options)
+
+
+def _run(job: _Job, stop: _Stop) -> int:
+    """Run the ingest; its exit status (the summary line always printed)."""
+    args, err, report, outputs = job.args, job.err, job.report, job.outputs
     progress = _Progress(err, enabled=err.isatty() and not args.quiet)
+    failure: str | None = None
+    status: int | None = None
+    run = None
+    owned: Deduplicator | None = None
+    try:
+        options = _dedup_options(args)
+        owned = options["dedup"] if isinstance(options["dedup"], Deduplicator) else None
+        run = job.start(options)
+        for line in run.json_lines():
+            outputs.out.write_line(line)
+            progress.update(report)
+            if stop.requested:
+                run.stop()  # what was written is committed: the next run goes on from here
+                break
+    except KeyboardInterrupt:
+        stop.requested = stop.requested or "interrupted"
+    except NewsIngestError as error:
+        failure = str(error)
+        status = EXIT_OPERATIONAL if isinstance(error, (StoreError, WorkerError)) else None
+    except ValueError as error:  # options ingest() refuses
+        failure, status = f"{error}", EXIT_USAGE
+    except OSError as error:
+        failure, status = _os_failure(error), EXIT_OPERATIONAL
+    except MemoryError:
+        failure, status = "out of memory (try fewer --workers or smaller inputs)", EXIT_OPERATIONAL
+    finally:
+        if run is not None:
+            run.close()
+        if owned is not None:
+            owned.close()  # a Deduplicator given to ingest() is the caller's to close
+    try:
+        outputs.close()
+    except OSError as error:
+        failure, status = failure or _os_failure(error), EXIT_OPERATIONAL
+    progress.done()
+    if failure is not None:
+        if args.debug:
+            traceback.print_exc(file=err)
+        err.write(f"newsingest: error: {failure}\n")
+    report.stopped = stop.requested or (None if failure is None else "failed")
+    err.write(f"newsingest: {report.summary()}\n")
+    if stop.requested:
+        return EXIT_TERMINATED if stop.requested == "terminated" else EXIT_INTERRUPTED
+    if status is not None:
+        return status
+    return _exit_code(report, failed_hard=failure is not None)
+
+
+def _start(job: _Job, options: dict[str, Any]) -> IngestRun:
+    args, err, outputs = job.args, job.err, job.outputs
 
     def show(item: NewsIngestError | NewsIngestWarning) -> None:
         if not args.quiet:
             kind = "warning" if isinstance(item, NewsIngestWarning) else "error"
             err.write(f"{kind}: {item}\n")
 
-    dedup_options = _dedup_options(args)
-    owned = dedup_options["dedup"] if isinstance(dedup_options["dedup"], Deduplicator) else None
-    duplicates_writer = JsonlWriter(args.duplicates) if args.duplicates else None
     on_error: OnError = "quarantine" if args.quarantine is not None else args.on_error
-    failed_hard = False
-    with JsonlWriter(args.output) as out:
+    own_files = [p for p in (args.output, args.duplicates, args.quarantine, args.state) if p]
+    return ingest(
+        job.sources,
+        reader=args.reader,
+        registry=job.registry,
+        on_error=on_error,
+        quarantine=None if outputs.quarantine is None else outputs.quarantine.write,
+        on_warning=show,
+        # With "raise" the error ends the run and is shown once, below.
+        on_reject=show if on_error != "raise" else None,
+        normalize=not args.no_normalize,
+        **options,
+        on_duplicate=None if outputs.duplicates is None else _writes(outputs.duplicates),
+        before_commit=outputs.commit,
+        fetch={"concurrency": args.concurrency, "allow_private": args.allow_private_addresses}
+        if args.fetch
+        else False,
+        concurrency=args.concurrency,
+        workers=args.workers,
+        report=job.report,
+        exclude=[p for p in own_files if p != "-"],
+    )
 
-        def before_commit() -> None:
-            out.flush()
-            if duplicates_writer is not None:
-                duplicates_writer.flush()
 
-        try:
-            run = ingest(
-                sources,
-                reader=args.reader,
-                registry=registry,
-                on_error=on_error,
-                quarantine=args.quarantine,
-                on_warning=show,
-                # With "raise" the error ends the run and is shown once, below.
-                on_reject=show if on_error != "raise" else None,
-                normalize=not args.no_normalize,
-                **dedup_options,
-                on_duplicate=None if duplicates_writer is None else _writes(duplicates_writer),
-                before_commit=before_commit,
-                fetch={
-                    "concurrency": args.concurrency,
-                    "allow_private": args.allow_private_addresses,
-                }
-                if args.fetch
-                else False,
-                concurrency=args.concurrency,
-                workers=args.workers,
-                report=report,
+def _os_failure(error: OSError) -> str:
+    """What went wrong with a file or the disk, and what to do."""
+    where = f"{error.filename}: " if error.filename else ""
+    reason = error.strerror or str(error)
+    hint = ""
+    if error.errno == errno.ENOSPC:
+        hint = " (free some space and run again: what was written is kept)"
+    elif error.errno in (errno.EACCES, errno.EPERM):
+        hint = " (check the permissions of the file and its folder)"
+    return f"{where}{reason}{hint}"
+
+
+def _output_problem(args: argparse.Namespace) -> str:
+    """What is wrong with the output options before anything is opened ("" when nothing)."""
+    if args.append and args.force:
+        return "--append and --force contradict each other: add to the files, or replace them"
+    named = {"-o": args.output, "--duplicates": args.duplicates, "--quarantine": args.quarantine}
+    for option, target in named.items():
+        if target == "-" and option != "-o" and args.output == "-":
+            return f"{option} - would mix its records into the articles on stdout; give a FILE"
+    for option, target in [*named.items(), ("--report", args.report)]:
+        if not target or target == "-":
+            continue
+        path = Path(target)
+        if path.is_dir():
+            return f"{option} {target} is a folder; give a file name"
+        folder = next((p for p in path.absolute().parents if p.exists()), Path("/"))
+        if not os.access(folder, os.W_OK):
+            return f"{option} {target}: cannot write in {folder} (permission denied)"
+        replaceable = option == "--report" or args.append or args.force
+        if not replaceable and path.is_file() and path.stat().st_size > 0:
+            return (
+                f"{option} {target} exists and is not empty: add --append to add to it, "
+                "or --force to replace it"
             )
-        except ValueError as error:
-            err.write(f"newsingest ingest: error: {error}\n")
-            return EXIT_USAGE
-        try:
-            for line in run.json_lines():
-                out.write_line(line)
-                progress.update(report)
-        except NewsIngestError as error:
-            failed_hard = True
-            progress.done()
-            err.write(f"error: {error}\n")
-        finally:
-            run.close()
-            if owned is not None:
-                owned.close()  # a Deduplicator given to ingest() is the caller's to close
-            if duplicates_writer is not None:
-                duplicates_writer.close()
-    progress.done()
-    err.write(f"newsingest: {report.summary()}\n")
-    return _exit_code(report, failed_hard)
+    if args.state and not Path(args.state).absolute().parent.is_dir():
+        return f"--state {args.state}: the folder {Path(args.state).parent} does not exist"
+    return ""
+
+
+def _write_report(path: str, report: RunReport, status: int, seconds: float) -> None:
+    """``--report FILE``: the run report as one JSON object (see docs/cli.md)."""
+    document = {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        **report.to_dict(),
+        "exit_status": status,
+        "seconds": round(seconds, 3),
+    }
+    with JsonlWriter(path, mode="replace") as writer:
+        writer.write(document)
 
 
 def _dedup_options(args: argparse.Namespace) -> dict[str, Any]:

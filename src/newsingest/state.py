@@ -341,9 +341,22 @@ class SQLiteStore:
 
     def __init__(self, path: str | os.PathLike[str], *, cache_mib: int = 16) -> None:
         self.path = Path(path)
-        self._db = sqlite3.connect(
-            self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
+        if self.path.is_file() and self.path.stat().st_size == 0:
+            # SQLite would take an empty file for a new store and every article would be
+            # emitted again: an empty file is a state lost, not a state never made.
+            raise StoreError(
+                f"{self.path}: the state file is empty (0 bytes), so what it remembered "
+                "is lost; delete it to start a new state, or restore it from a backup"
+            )
+        try:
+            self._db = sqlite3.connect(
+                self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as error:
+            raise StoreError(
+                f"{self.path}: cannot open the state file ({error}); does its folder exist, "
+                "and may this user write there?"
+            ) from None
         try:
             self._setup(cache_mib)
         except BaseException:
@@ -389,13 +402,16 @@ class SQLiteStore:
     def _write(self, work: Any) -> None:
         """Run ``work(db)`` inside one ``BEGIN IMMEDIATE`` transaction."""
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
         try:
-            work(db)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                work(db)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path}: cannot write the state file: {error}") from error
 
     @property
     def staged(self) -> int:
@@ -413,16 +429,19 @@ class SQLiteStore:
             else:
                 found[key] = entry
         db = self._db
-        for start in range(0, len(missing), _LOOKUP_CHUNK):
-            chunk = missing[start : start + _LOOKUP_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = db.execute(
-                "SELECT key, kind, coalesce(kept, key), source, first_seen, at FROM seen "
-                f"WHERE key IN ({marks})",
-                chunk,
-            )
-            for row in rows:
-                found[row[0]] = SeenEntry(*row)
+        try:
+            for start in range(0, len(missing), _LOOKUP_CHUNK):
+                chunk = missing[start : start + _LOOKUP_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    "SELECT key, kind, coalesce(kept, key), source, first_seen, at FROM seen "
+                    f"WHERE key IN ({marks})",
+                    chunk,
+                )
+                for row in rows:
+                    found[row[0]] = SeenEntry(*row)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path}: cannot read the state file: {error}") from error
         return found
 
     def add(self, entries: Iterable[SeenEntry]) -> None:
