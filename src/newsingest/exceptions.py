@@ -100,6 +100,7 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "bad_url": "seed line 3 is not an absolute http(s) URL",
         "field_too_long": "a title, URL or segment is over its length limit",
         "too_many_segments": "a body with more segments than allowed",
+        "several_documents": "seed files joined into one (another header in the body)",
         "not_a_feed": "the document is not RSS, RDF or Atom",
         "entity_declaration": "the document declares XML entities (refused)",
         "too_deep": "XML nested deeper than the depth limit",

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, Final, NamedTuple
 
 from newsingest.exceptions import NewsIngestWarning, ParseError
 from newsingest.model import (
@@ -234,6 +234,17 @@ def parse_fields(data: bytes, name: str) -> SeedFields | ParseError:
     if isinstance(header, ParseError):
         return header
     title, raw_date, published, url = header
+    joined = _ANOTHER_HEADER.search(text, _third_line_end(text))
+    if joined is not None:
+        line = text.count("\n", 0, joined.start()) + 2
+        return _fail(
+            name,
+            f"line {line} starts another seed document (a title, a YYYYMMDD date, a URL): "
+            "several seed files were joined into one (e.g. cat a.txt b.txt | newsingest "
+            "ingest -); give each file on its own",
+            line,
+            "several_documents",
+        )
     del lines[:3]  # the body's lines, as read
     body = _body(lines, len(text), name)
     if isinstance(body, ParseError):
@@ -244,6 +255,24 @@ def parse_fields(data: bytes, name: str) -> SeedFields | ParseError:
         ordinal, file_id = match.group(1), match.group(2)
     # tuple.__new__: the NamedTuple without its Python-level constructor (per file)
     return tuple.__new__(SeedFields, (title, raw_date, published, url, body, ordinal, file_id))
+
+
+# A body line followed by a YYYYMMDD line and a URL line: the header of another seed
+# document. Two files run together (``cat a.txt b.txt``) would otherwise be one
+# article with the second one's header in its body.
+_ANOTHER_HEADER: Final = re.compile(
+    r"\n[^\n]*\S[^\n]*\n[ \t]*(?:19|20)[0-9]{6}[ \t]*\r?\n[ \t]*(?i:https?://)"
+)
+
+
+def _third_line_end(text: str) -> int:
+    """Where the header (three lines) ends; the body is searched from there."""
+    end = -1
+    for _ in range(3):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return len(text)
+    return end
 
 
 def _decoded(data: bytes, name: str) -> str | ParseError:

@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from newsingest._unwrap import unwrap_url
-from newsingest.exceptions import InvalidURLError, ParseError
+from newsingest.exceptions import InvalidURLError, NewsIngestWarning, ParseError
 from newsingest.model import Article, Provenance
 from newsingest.normalize.urls import canonical_url
 from newsingest.readers import (
@@ -154,6 +154,7 @@ class UrlListReader:
         elif data.startswith(_UTF8_BOM):
             data = data[len(_UTF8_BOM) :]
         item = 0
+        feeds = 0
         for number, raw in enumerate(_split_lines(data), start=1):
             if not raw.strip():
                 continue
@@ -182,8 +183,24 @@ class UrlListReader:
             text = clean_line(line)
             if not text:
                 continue
+            feeds += _FEED_LIKE.search(text) is not None
             yield _entry(text, name, number, item)
             item += 1
+        if feeds and feeds * 2 >= item:
+            yield NewsIngestWarning(
+                f"{feeds} of the {item} URLs look like feeds (.rss, .xml, /feed...): this "
+                "list was read as pages; to poll them as feeds, give it as --feeds FILE",
+                source=name,
+                reason="looks_like_feeds",
+            )
+
+
+# A URL whose path says it is a feed: a .rss/.xml/.atom/.rdf file, or a /feed, /rss or
+# /atom segment (WordPress, Blogger, most CMSs).
+_FEED_LIKE: Final = re.compile(
+    r"^[^?#]*?(?:\.(?:rss|xml|atom|rdf)(?=[?#]|$)|/(?:feeds?|rss|atom)(?=[/.?#]|$))",
+    re.IGNORECASE,
+)
 
 
 def _entry(text: str, name: str, line: int, item: int) -> Article | ParseError:
