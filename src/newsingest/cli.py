@@ -65,6 +65,7 @@ class _Progress:
         self._enabled = enabled
         self._last = 0.0
         self._shown = False
+        self._started = time.monotonic()
 
     def update(self, report: RunReport) -> None:
         if not self._enabled:
@@ -74,9 +75,12 @@ class _Progress:
             return
         self._last = now
         self._shown = True
+        rate = report.read / max(now - self._started, 1e-3)
         self._stream.write(
-            f"\r{report.sources} sources, {report.read} read, {report.emitted} emitted, "
-            f"{report.error_count} errors"
+            f"\r\033[K{_plural(report.sources, 'source')}, {report.read} read "
+            f"({rate:,.0f}/s), {report.emitted} emitted, "
+            f"{_plural(report.duplicate_count, 'duplicate')}, "
+            f"{_plural(report.error_count, 'error')}"
         )
         self._stream.flush()
 
@@ -84,6 +88,10 @@ class _Progress:
         if self._shown:
             self._stream.write("\r\033[K")
             self._stream.flush()
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -475,7 +483,9 @@ class _Job:
 def _run(job: _Job, stop: _Stop) -> int:
     """Run the ingest; its exit status (the summary line always printed)."""
     args, err, report, outputs = job.args, job.err, job.report, job.outputs
-    progress = _Progress(err, enabled=err.isatty() and not args.quiet)
+    # On a terminal only, and not when the articles themselves go to that terminal.
+    to_terminal = args.output == "-" and sys.stdout.isatty()
+    progress = _Progress(err, enabled=err.isatty() and not args.quiet and not to_terminal)
     failure: str | None = None
     status: int | None = None
     run = None
@@ -645,6 +655,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NewsIngestError as error:
         err.write(f"newsingest: error: {error}\n")
         return EXIT_USAGE
+    except KeyboardInterrupt:  # before the run's own handler was in place
+        err.write("newsingest: interrupted\n")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # e.g. `newsingest ingest … | head`: the reader went away; not our failure.
         return EXIT_OK
