@@ -106,7 +106,7 @@ def test_a_quarantine_on_stdout_beside_the_articles_is_refused(tmp_path: Path) -
 def test_force_replaces_only_once_there_is_something_to_write(
     session: tuple[Path, Path, bytes], tmp_path: Path
 ) -> None:
-    folder, out, before = session
+    _, out, before = session
     empty = tmp_path / "empty"
     empty.mkdir()
     nothing = newsingest("ingest", str(empty), "-o", str(out), "--force")
@@ -262,7 +262,7 @@ def test_the_temporary_file_of_a_killed_run_is_hidden_and_the_old_output_kept(
     session: tuple[Path, Path, bytes], tmp_path: Path
 ) -> None:
     """SIGKILL cannot be caught: before its first commit a run has replaced nothing."""
-    folder, out, before = session
+    _, out, before = session
     big = seeds(tmp_path / "big", 3000)
     command = [sys.executable, "-m", "newsingest", "ingest", str(big), "-o", str(out), "--force"]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -273,7 +273,7 @@ def test_the_temporary_file_of_a_killed_run_is_hidden_and_the_old_output_kept(
         pytest.skip("the run finished before it was killed")
     assert out.read_bytes() == before
     for leftover in out.parent.glob(".articles.jsonl.tmp-*"):
-        os.unlink(leftover)
+        leftover.unlink()
     shutil.rmtree(big)
 
 
