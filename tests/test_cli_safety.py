@@ -315,3 +315,84 @@ def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     done = newsingest("ingest", str(seeds(tmp_path / "in", 200)), "-o", str(tmp_path / "o.jsonl"))
     assert "\r" not in done.stderr
     assert done.stderr.startswith("newsingest: 200 sources")
+
+
+def test_seed_files_joined_on_stdin_are_refused_not_merged(tmp_path: Path) -> None:
+    folder = seeds(tmp_path / "in", 2)
+    joined = b"".join(path.read_bytes() for path in sorted(folder.iterdir()))
+    done = subprocess.run(
+        [sys.executable, "-m", "newsingest", "ingest", "-"],
+        input=joined,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == b""
+    assert b"<stdin>:5: line 5 starts another seed document" in done.stderr
+
+
+def test_a_list_of_feed_urls_without_feeds_gets_a_hint(tmp_path: Path) -> None:
+    listing = tmp_path / "feeds.txt"
+    listing.write_text(
+        "https://a.example/feed/\nhttps://b.example/rss.xml\nhttps://c.example/atom.xml\n",
+        encoding="utf-8",
+    )
+    done = newsingest("ingest", str(listing))
+    assert done.returncode == 0
+    assert "3 of the 3 URLs look like feeds" in done.stderr
+    assert "--feeds FILE" in done.stderr
+    pages = tmp_path / "pages.txt"
+    pages.write_text("https://a.example/2024/story.html\nhttps://b.example/news/1\n")
+    assert "look like feeds" not in newsingest("ingest", str(pages)).stderr
+
+
+def _feed(title: str) -> str:
+    return (
+        f'<rss version="2.0"><channel><title>{title}</title><item><title>{title} one</title>'
+        f"<link>https://news.example/{title}/1</link></item></channel></rss>"
+    )
+
+
+def test_the_report_counts_each_feed_of_a_poll_and_its_304(tmp_path: Path) -> None:
+    from newsingest.testing import Response, serve
+
+    routes = {
+        "/a.xml": Response(body=_feed("a"), headers={"ETag": '"a1"'}),
+        "/b.xml": Response(body=_feed("b")),
+        "/gone.xml": Response(status=404),
+    }
+    with serve(routes) as server:
+        urls = [server.url(path) for path in ("/a.xml", "/gone.xml", "/b.xml")]
+        feeds = tmp_path / "feeds.txt"
+        feeds.write_text("\n".join(urls) + "\n", encoding="utf-8")
+        state, report = tmp_path / "state.db", tmp_path / "report.json"
+        common = ["--feeds", str(feeds), "--state", str(state), "--allow-private-addresses"]
+        first = newsingest("ingest", *common, "--report", str(report), "-o", str(tmp_path / "1"))
+        assert first.returncode == 1, first.stderr  # the 404 is an error
+        server.set_route("/a.xml", Response(status=304))
+        second = newsingest("ingest", *common, "--report", str(report), "-o", str(tmp_path / "2"))
+    document = json.loads(report.read_text())
+    jsonschema.validate(document, SCHEMA)
+    entries = {entry["source"]: entry for entry in document["per_source"]}
+    assert list(entries) == urls
+    assert entries[urls[0]]["status"] == "no_items"  # 304 Not Modified on the second poll
+    assert entries[urls[1]]["status"] == "failed"
+    assert entries[urls[1]]["errors"] == 1
+    assert entries[urls[2]]["status"] == "ok"
+    assert entries[urls[2]]["duplicates"] == 1  # b's item again, already seen
+    assert second.returncode == 1
+
+
+def test_the_report_counts_each_file(tmp_path: Path) -> None:
+    folder = seeds(tmp_path / "in", 3)
+    (folder / "00000.txt").write_text("Title\nnot a date\nhttps://x.example/\n", encoding="utf-8")
+    report = tmp_path / "report.json"
+    newsingest("ingest", str(folder), str(tmp_path / "missing.txt"), "--report", str(report))
+    document = json.loads(report.read_text())
+    jsonschema.validate(document, SCHEMA)
+    by_name = {Path(entry["source"]).name: entry for entry in document["per_source"]}
+    assert by_name["00000.txt"]["errors"] == 1
+    assert by_name["00001.txt"]["emitted"] == 1
+    assert by_name["00001.txt"]["seconds"] is not None
+    assert by_name["missing.txt"]["status"] == "failed"

@@ -446,7 +446,7 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
     if problem:
         err.write(f"newsingest ingest: error: {problem}\n")
         return EXIT_USAGE
-    report = RunReport()
+    report = RunReport(per_source=[] if args.report else None)
     started = time.monotonic()
     try:
         outputs = _Outputs(args)

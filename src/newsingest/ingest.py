@@ -150,6 +150,7 @@ def ingest(
         fetch=(dict(fetch) if isinstance(fetch, Mapping) else {}) if fetch else None,
         concurrency=concurrency,
         state=dedup.store if isinstance(dedup, Deduplicator) else store,
+        per_source=run_report.per_source is not None,
     )
     items = ordered_map(
         stage,
@@ -242,3 +243,14 @@ def _expanded(
                 yield source
         except SourceError as error:
             policy.reject(error, None)
+            if report.per_source is not None:
+                report.per_source.append(
+                    {
+                        "source": error.source,
+                        "reader": None,
+                        "status": "failed",
+                        **dict.fromkeys(("read", "emitted", "duplicates", "warnings"), 0),
+                        "errors": 1,
+                        "seconds": None,
+                    }
+                )

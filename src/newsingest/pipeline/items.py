@@ -22,7 +22,16 @@ if TYPE_CHECKING:
     from newsingest.dedup import Candidate
     from newsingest.readers import SourceLike
 
-__all__ = ["Accepted", "Chunk", "Emitted", "Rejected", "Skipped", "StageItem", "Warned"]
+__all__ = [
+    "Accepted",
+    "Chunk",
+    "Emitted",
+    "Rejected",
+    "Skipped",
+    "SourceDone",
+    "StageItem",
+    "Warned",
+]
 
 
 class Emitted:
@@ -105,7 +114,16 @@ class Skipped(NamedTuple):
     reason: str
 
 
-StageItem: TypeAlias = "Accepted | Rejected | Warned | Skipped"
+class SourceDone(NamedTuple):
+    """Every item of one source has come (only when the run keeps per-source counts)."""
+
+    source: str
+    reader: str | None
+    #: how long reading it took; ``None`` for a feed of a concurrent poll
+    seconds: float | None
+
+
+StageItem: TypeAlias = "Accepted | Rejected | Warned | Skipped | SourceDone"
 
 
 class Chunk(NamedTuple):

@@ -17,7 +17,15 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 import attrs
 
 from newsingest.exceptions import NewsIngestError, NewsIngestWarning
-from newsingest.pipeline.items import Accepted, Emitted, Rejected, Skipped, StageItem, Warned
+from newsingest.pipeline.items import (
+    Accepted,
+    Emitted,
+    Rejected,
+    Skipped,
+    SourceDone,
+    StageItem,
+    Warned,
+)
 from newsingest.sinks import JsonlWriter, quarantine_record
 
 if TYPE_CHECKING:
@@ -51,6 +59,12 @@ class RunReport:
         messages: the first warning and error messages, verbatim.
         stopped: why the run ended early (``"interrupted"``, ``"terminated"``,
             ``"failed"``), ``None`` when it read everything.
+        per_source: one entry per source read, when asked for (a list given to
+            the constructor; ``None``, the default, keeps none): ``source``,
+            ``reader``, ``status`` (``ok``; ``failed``: the source itself could not
+            be read; ``no_items``: nothing in it, e.g. a feed answering ``304 Not
+            Modified``), ``read``, ``emitted``, ``duplicates``, ``errors``,
+            ``warnings`` and ``seconds`` (``None`` for a feed of a concurrent poll).
     """
 
     sources: int = 0
@@ -64,6 +78,7 @@ class RunReport:
     skipped_names: list[str] = attrs.field(factory=list)
     messages: list[str] = attrs.field(factory=list)
     stopped: str | None = None
+    per_source: list[dict[str, Any]] | None = None
 
     @property
     def error_count(self) -> int:
@@ -104,6 +119,7 @@ class RunReport:
             "skipped": dict(sorted(self.skipped.items())),
             "skipped_names": list(self.skipped_names),
             "stopped": self.stopped,
+            **({} if self.per_source is None else {"per_source": list(self.per_source)}),
         }
 
     def summary(self) -> str:
@@ -129,6 +145,32 @@ class RunReport:
         if self.stopped:
             parts.append(f"stopped: {self.stopped}")
         return ", ".join(parts)
+
+
+class _Mark:
+    """What the current source has given so far (per-source counts of the report)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.failed = False
+
+    def source_done(self, done: SourceDone) -> dict[str, Any]:
+        counts = self.counts
+        status = (
+            "failed" if self.failed else "ok" if counts["read"] or counts["errors"] else "no_items"
+        )
+        entry = {
+            "source": done.source,
+            "reader": done.reader,
+            "status": status,
+            **{name: counts[name] for name in _PER_SOURCE},
+            "seconds": None if done.seconds is None else round(done.seconds, 4),
+        }
+        self.counts, self.failed = Counter(), False
+        return entry
+
+
+_PER_SOURCE = ("read", "emitted", "duplicates", "errors", "warnings")
 
 
 class Policy:
@@ -202,26 +244,40 @@ class Policy:
         """The records to emit, in order: each item counted, each record put to dedup."""
         report = self.report
         decide = None if deduplicator is None else deduplicator.decide
+        # Per-source counts (kept when the report asks for them).
+        mark = _Mark()
+        counts = mark.counts
         for item in items:
             if isinstance(item, Accepted):
                 report.read += 1
+                counts["read"] += 1
                 if decide is not None and item.candidate is not None:
                     duplicate = decide(item.candidate, item.out.get_record, item.out.amend)
                     if duplicate is not None:
                         report.duplicates[duplicate.key_type] += 1
+                        counts["duplicates"] += 1
                         if self._on_duplicate is not None:
                             self._on_duplicate(duplicate)
                         continue
                 report.emitted += 1
+                counts["emitted"] += 1
                 yield item.out
             elif isinstance(item, Rejected):
                 if item.counts_as_read:
                     report.read += 1
+                    counts["read"] += 1
+                else:
+                    mark.failed = True
+                counts["errors"] += 1
                 self.reject(item.error, item.reader)
             elif isinstance(item, Warned):
+                counts["warnings"] += 1
                 self.warn(item.warning)
             elif isinstance(item, Skipped):
                 self.report.skip(item.path, item.reason)
+            elif isinstance(item, SourceDone) and report.per_source is not None:
+                report.per_source.append(mark.source_done(item))
+                counts = mark.counts
 
     def close(self) -> None:
         """Close the quarantine file this policy opened (idempotent)."""

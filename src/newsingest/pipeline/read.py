@@ -12,6 +12,7 @@ offers beyond ``read`` is asked of its declared Protocols
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -32,6 +33,7 @@ from newsingest.pipeline.items import (
     Emitted,
     Rejected,
     Skipped,
+    SourceDone,
     StageItem,
     Warned,
 )
@@ -48,6 +50,7 @@ from newsingest.readers import (
     capabilities,
     is_url,
     read_file,
+    source_name,
 )
 
 if TYPE_CHECKING:
@@ -99,6 +102,8 @@ class ReadStage:
     fetch: Mapping[str, Any] | None = None
     concurrency: int = 4
     state: ValidatorStore | None = attrs.field(default=None, eq=False)
+    #: mark the end of each source's items with a :class:`SourceDone`
+    per_source: bool = False
 
     def __reduce__(self) -> tuple[Any, ...]:
         fields = attrs.asdict(self, recurse=False)
@@ -139,6 +144,7 @@ class ReadStage:
         forced = None if self.forced is None else self.forced.name
         for source in chunk.sources:
             name = forced
+            started = time.monotonic() if self.per_source else 0.0
             try:  # one loop, no generator per source: a seed file is one record
                 opened = self._open(source, files)
                 name = opened.reader.name
@@ -156,6 +162,8 @@ class ReadStage:
                     yield Rejected(error, name, counts_as_read=False)
             except SourceError as error:
                 yield Rejected(error, name, counts_as_read=False)
+            if self.per_source:
+                yield SourceDone(source_name(source), name, time.monotonic() - started)
 
     def _open(self, source: SourceLike, file: bool) -> _Opened:
         """Choose the reader for ``source`` (reading a small file once, for both)."""
@@ -188,11 +196,16 @@ class ReadStage:
         return reader
 
     def _many(self, reader: Reader, urls: list[str]) -> Iterator[StageItem]:
+        bounds = _Boundaries(urls, reader.name) if self.per_source else None
         for item in reader.read_many(urls, concurrency=self.concurrency):  # type: ignore[attr-defined]
+            if bounds is not None:
+                yield from bounds.before(item)
             if isinstance(item, SourceError) and getattr(item, "item", None) is None:
                 yield Rejected(item, reader.name, counts_as_read=False)  # a whole URL failed
             else:
                 yield self._item(item, reader.name)
+        if bounds is not None:
+            yield from bounds.rest()
 
     def _items(
         self, reader: Reader, source: SourceLike, data: bytes | None
@@ -256,3 +269,39 @@ def _read_small_file(source: SourceLike) -> bytes | None:
         raise SourceNotFoundError("no such file", source=os.fspath(source)) from None  # type: ignore[arg-type]
     except OSError:
         return None  # a directory, no permission…: let the reader say what it makes of it
+
+
+def _location(item: object) -> str | None:
+    """Which source a reader item belongs to (``None`` when it does not say)."""
+    if isinstance(item, Article):
+        return item.source.location
+    return getattr(item, "source", None)
+
+
+class _Boundaries:
+    """Where one feed's items end in a concurrent poll (feeds come in input order)."""
+
+    def __init__(self, urls: list[str], reader: str) -> None:
+        self._waiting = list(reversed(urls))  # the next URL last
+        self._left = set(urls)
+        self._reader = reader
+        self._current: str | None = None
+
+    def before(self, item: object) -> Iterator[SourceDone]:
+        """:class:`SourceDone` for the feeds that end before ``item``."""
+        location = _location(item)
+        if location is None or location == self._current or location not in self._left:
+            return
+        if self._current is not None:
+            yield SourceDone(self._current, self._reader, None)
+        while self._waiting[-1] != location:  # feeds with no item at all (304, empty)
+            self._left.discard(self._waiting[-1])
+            yield SourceDone(self._waiting.pop(), self._reader, None)
+        self._current = self._waiting.pop()
+        self._left.discard(self._current)
+
+    def rest(self) -> Iterator[SourceDone]:
+        if self._current is not None:
+            yield SourceDone(self._current, self._reader, None)
+        while self._waiting:
+            yield SourceDone(self._waiting.pop(), self._reader, None)
