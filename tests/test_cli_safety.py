@@ -193,6 +193,11 @@ def test_a_folder_of_seeds_readme_pdf_and_hidden_files_reads_the_seeds(tmp_path:
     assert document["skipped"] == {"broken_link": 1, "hidden": 1, "unsupported": 2}
     assert document["errors"] == {}
     assert document["exit_status"] == 0
+    told = newsingest("ingest", str(folder), "-v")
+    assert f"skipped: {folder / 'README.md'} (no reader reads it)" in told.stderr
+    assert f"skipped: {folder / '.DS_Store'} (hidden)" in told.stderr
+    assert f"skipped: {folder / 'gone.txt'} (a broken symbolic link)" in told.stderr
+    assert "skipped: " not in newsingest("ingest", str(folder)).stderr.replace("skipped: 4", "")
 
 
 def test_the_report_follows_its_schema_for_a_failed_run_too(tmp_path: Path) -> None:

@@ -233,6 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show the traceback of an operational failure"
     )
     run.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also say each file a folder walk passes over, and why",
+    )
+    run.add_argument(
         "-q",
         "--quiet",
         action="store_true",
@@ -564,7 +570,23 @@ def _start(job: _Job, options: dict[str, Any]) -> IngestRun:
         workers=args.workers,
         report=job.report,
         exclude=[p for p in own_files if p != "-"],
+        on_skip=_said_skip(err) if args.verbose and not args.quiet else None,
     )
+
+
+def _said_skip(err: IO[str]) -> Callable[[str, str], None]:
+    def say(path: str, reason: str) -> None:
+        err.write(f"skipped: {path} ({_SKIP_REASONS.get(reason, reason)})\n")
+
+    return say
+
+
+_SKIP_REASONS = {
+    "unsupported": "no reader reads it",
+    "hidden": "hidden",
+    "broken_link": "a broken symbolic link",
+    "own_output": "this run's own output",
+}
 
 
 def _os_failure(error: OSError) -> str:

@@ -65,6 +65,7 @@ def ingest(
     workers: int = 1,
     report: RunReport | None = None,
     exclude: Iterable[str | os.PathLike[str]] = (),
+    on_skip: Callable[[str, str], None] | None = None,
 ) -> IngestRun:
     """Read sources and yield clean, deduplicated Articles.
 
@@ -112,6 +113,9 @@ def ingest(
         exclude: paths never read as sources even when a folder walk or glob finds
             them (a run's own output, quarantine and state files); counted as
             ``skipped`` (``own_output``).
+        on_skip: called with ``(path, reason)`` for each file a folder walk or glob
+            passes over (no reader claims it, hidden, a broken link, an excluded
+            path); they are counted in ``report.skipped`` either way.
 
     Returns:
         An :class:`IngestRun`: an iterator of Articles with a ``report``.
@@ -134,6 +138,7 @@ def ingest(
         on_warning=on_warning,
         on_reject=on_reject,
         on_duplicate=on_duplicate,
+        on_skip=on_skip,
     )
     registry = registry if registry is not None else default_registry()
     store = None if state is None else state if isinstance(state, SeenStore) else open_store(state)
@@ -237,7 +242,7 @@ def _expanded(
     for given in as_source_list(sources):
         try:
             for source in expand_sources(
-                given, on_warning=policy.warn, on_skip=report.skip, exclude=excluded
+                given, on_warning=policy.warn, on_skip=policy.skip, exclude=excluded
             ):
                 report.sources += 1
                 yield source

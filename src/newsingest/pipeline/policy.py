@@ -184,6 +184,7 @@ class Policy:
             quarantine record (needed with ``"quarantine"``).
         on_warning, on_reject, on_duplicate: called with each warning, rejected
             record or source (whatever ``on_error`` says), and duplicate.
+        on_skip: called with the path and reason of each file a walk passed over.
 
     Raises:
         ValueError: an unknown ``on_error``, or ``"quarantine"`` without a target.
@@ -198,6 +199,7 @@ class Policy:
         on_warning: Callable[[NewsIngestWarning], None] | None = None,
         on_reject: Callable[[NewsIngestError], None] | None = None,
         on_duplicate: Callable[[Duplicate], None] | None = None,
+        on_skip: Callable[[str, str], None] | None = None,
     ) -> None:
         if on_error not in ON_ERROR:
             raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
@@ -208,6 +210,7 @@ class Policy:
         self._on_warning = on_warning
         self._on_reject = on_reject
         self._on_duplicate = on_duplicate
+        self._on_skip = on_skip
         self._writer: JsonlWriter | None = None
         self._sink: Callable[[dict[str, Any]], None] | None = None
         if on_error == "quarantine":
@@ -230,6 +233,12 @@ class Policy:
         if self._sink is not None:
             self._sink(quarantine_record(error, reader=reader))
             report.quarantined += 1
+
+    def skip(self, path: str, reason: str) -> None:
+        """Count a file a walk passed over, and pass it on."""
+        self.report.skip(path, reason)
+        if self._on_skip is not None:
+            self._on_skip(path, reason)
 
     def warn(self, warning: NewsIngestWarning) -> None:
         """Count a warning and pass it on."""
@@ -274,7 +283,7 @@ class Policy:
                 counts["warnings"] += 1
                 self.warn(item.warning)
             elif isinstance(item, Skipped):
-                self.report.skip(item.path, item.reason)
+                self.skip(item.path, item.reason)
             elif isinstance(item, SourceDone) and report.per_source is not None:
                 report.per_source.append(mark.source_done(item))
                 counts = mark.counts
