@@ -325,3 +325,35 @@ def test_parse_date_on_any_number(value: float) -> None:
         assert error.reason in {"out_of_range", "invalid_field"}
     else:
         assert parsed.zone == "explicit"
+
+
+def test_a_wrong_weekday_keeps_the_date_and_says_what_contradicts_what() -> None:
+    parsed = parse_date("Sat, 04 Oct 2013 10:00:00 +0400")  # 4 October 2013 was a Friday
+    assert parsed.instant == datetime(2013, 10, 4, 6, 0, tzinfo=timezone.utc)
+    assert parsed.weekday_mismatch == "weekday Sat contradicts 2013-10-04, a Friday"
+    assert parse_date("Fri, 04 Oct 2013 10:00:00 +0400").weekday_mismatch is None
+
+
+def test_a_feed_entry_with_a_wrong_weekday_keeps_its_date_with_a_warning() -> None:
+    from newsingest.exceptions import NewsIngestWarning
+    from newsingest.model import Article
+    from newsingest.readers.feed import FeedReader
+
+    feed = (
+        b'<rss version="2.0"><channel><title>t</title><item><title>x</title>'
+        b"<link>https://e.example/1</link><pubDate>Sat, 04 Oct 2013 10:00:00 +0400</pubDate>"
+        b"</item></channel></rss>"
+    )
+    items = list(FeedReader().parse(feed, location="f.xml"))
+    (article,) = [i for i in items if isinstance(i, Article)]
+    assert article.published == datetime(2013, 10, 4, 6, 0, tzinfo=timezone.utc)
+    (warning,) = [i for i in items if isinstance(i, NewsIngestWarning)]
+    assert warning.reason == "weekday_mismatch"
+    assert warning.item == 0
+
+
+def test_one_digit_hours_need_a_colon_after_them() -> None:
+    """'T540' is no ISO time; 'T5:40' is what feeds write for 05:40."""
+    with pytest.raises(InvalidDateError):
+        parse_date("2009-01-12T540")
+    assert parse_date("2009-01-12T5:40").instant.hour == 5

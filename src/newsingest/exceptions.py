@@ -140,6 +140,7 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "empty_body": "an article with a header and no body",
         "too_large": "a part over its limit was dropped",
         "bad_date": "an entry's date cannot be used; the entry is kept without it",
+        "weekday_mismatch": "a date whose weekday is wrong; the date is kept",
         "bad_url": "an entry's link cannot be used; the entry is kept without it",
         "invalid_canonical": "a page's declared canonical URL cannot be used",
         "invalid_date": "a page's date cannot be used",
@@ -434,3 +435,12 @@ class _UndecodableBody(Exception):
 class _StopRun(Exception):
     """Thrown into a running ingest by ``IngestRun.stop()``: end here, and record as
     seen what was handed to the consumer (who wrote it)."""
+
+
+class _WeekdayMismatch(Exception):
+    """A date whose weekday contradicts its day: carries the date read without it."""
+
+    def __init__(self, result: tuple[Any, str, str], message: str) -> None:
+        super().__init__(message)
+        self.result = result
+        self.message = message

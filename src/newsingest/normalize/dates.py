@@ -41,7 +41,7 @@ from typing import Final
 
 import attrs
 
-from newsingest.exceptions import InvalidDateError
+from newsingest.exceptions import InvalidDateError, _WeekdayMismatch
 
 __all__ = [
     "AMBIGUOUS_ZONES",
@@ -185,12 +185,16 @@ class ParsedDate:
             aware input), ``"named"`` (an abbreviation from
             :data:`ZONE_ABBREVIATIONS`) or ``"assumed"`` (no zone: ``default_tz``).
         raw: the input as given (``str(value)`` for non-string input).
+        weekday_mismatch: when the input names a weekday its date does not fall
+            on (feed generators get them wrong), what contradicts what; the date is
+            read without the weekday. ``None`` otherwise.
     """
 
     instant: datetime
     precision: str
     zone: str
     raw: str
+    weekday_mismatch: str | None = None
 
 
 def _fail(message: str, reason: str, value: object) -> InvalidDateError:
@@ -329,10 +333,10 @@ _ISO: Final = re.compile(
     )
     (?:
         [Tt\ ]
-        (?P<H>\d{2})
+        (?P<H>\d{2}|\d(?=:))
         (?:
             (?P<sep>:?)(?P<M>\d{2})
-            (?:(?P=sep)(?P<S>\d{2})(?:[.,](?P<F>\d{1,9}))?)?
+            (?:(?P=sep)(?P<S>\d{2}|(?<=:)\d(?!\d))(?:[.,](?P<F>\d{1,9}))?)?
         )?
         \ ?(?P<Z>[Zz]|[+-]\d{2}(?::?\d{2})?|[A-Za-z]{2,5})?
     )?
@@ -556,16 +560,28 @@ def _parse_textual(text: str, raw: object, default_tz: tzinfo) -> tuple[datetime
             raise _fail(f"{weekday_text!r} is not an English weekday", "unparseable", raw)
         actual = date(year, month, day).weekday()
         if weekday != actual:
-            raise _fail(
-                f"weekday {weekday_text} contradicts {year:04d}-{month:02d}-{day:02d}, "
-                "which is not a "
-                + ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[
-                    weekday
-                ],
-                "ambiguous",
-                raw,
+            # Feed generators get weekdays wrong; the date is still the publisher's.
+            # It is kept, and the contradiction goes with it (ParsedDate.weekday_mismatch).
+            result = _finish_time(
+                match, raw, year, month, day, default_tz=default_tz, ampm=match["ap"]
+            )
+            raise _WeekdayMismatch(
+                result,
+                f"weekday {weekday_text} contradicts {year:04d}-{month:02d}-{day:02d}, a "
+                + _WEEKDAY_NAMES[actual],
             )
     return _finish_time(match, raw, year, month, day, default_tz=default_tz, ampm=match["ap"])
+
+
+_WEEKDAY_NAMES: Final = (
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+)
 
 
 _MONTH_WORD: Final = re.compile(
@@ -760,9 +776,13 @@ def parse_date(
     """
     if now is not None and now.utcoffset() is None:
         raise TypeError("now must be a timezone-aware datetime")
+    mismatch = None
     if type(value) is str or isinstance(value, str):
         raw = value
-        instant, precision, zone = _parse_string(value, value, default_tz)
+        try:
+            instant, precision, zone = _parse_string(value, value, default_tz)
+        except _WeekdayMismatch as contradiction:
+            (instant, precision, zone), mismatch = contradiction.result, contradiction.message
     elif isinstance(value, bool):
         raise _fail("a bool is not a date", "unsupported_type", value)
     elif isinstance(value, (int, float)):
@@ -791,4 +811,6 @@ def parse_date(
             "out_of_range_future",
             raw,
         )
-    return ParsedDate(instant=instant, precision=precision, zone=zone, raw=raw)
+    return ParsedDate(
+        instant=instant, precision=precision, zone=zone, raw=raw, weekday_mismatch=mismatch
+    )

@@ -708,6 +708,11 @@ def _entry_date(
     except InvalidDateError as error:
         warn(f"date {raw_date!r} cannot be used: {error.message} [{error.reason}]", "bad_date")
         return None, None, raw_date
+    if parsed.weekday_mismatch is not None:
+        warn(
+            f"date {raw_date!r}: {parsed.weekday_mismatch}; the date is kept",
+            "weekday_mismatch",
+        )
     return parsed.instant, parsed.precision, raw_date
 
 
