@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
@@ -225,26 +226,40 @@ def big_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return seeds(tmp_path_factory.mktemp("big") / "in", 20_000)
 
 
+def _wait_for(ready: Callable[[], bool], child: subprocess.Popen[str]) -> bool:
+    """Wait until ``ready()`` (True) or the child has ended (False)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and child.poll() is None:
+        if ready():
+            return True
+        time.sleep(0.005)
+    return False
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("signum", "after", "status"),
+    ("signum", "moment", "status"),
     [
-        (signal.SIGINT, 0.5, 130),  # while starting or reading the first files
-        (signal.SIGINT, 2.0, 130),  # past the first commit
-        (signal.SIGTERM, 1.2, 143),
+        (signal.SIGINT, "writing", 130),  # the first lines are being written
+        (signal.SIGINT, "committed", 130),  # past the first commit (5,000 records)
+        (signal.SIGTERM, "committed", 143),
     ],
     ids=["SIGINT-early", "SIGINT-late", "SIGTERM"],
 )
 def test_a_signal_stops_the_run_with_state_and_outputs_agreeing(
-    big_folder: Path, tmp_path: Path, signum: int, after: float, status: int
+    big_folder: Path, tmp_path: Path, signum: int, moment: str, status: int
 ) -> None:
     out, state = tmp_path / "out.jsonl", tmp_path / "state.db"
     command = [sys.executable, "-m", "newsingest", "ingest", str(big_folder)]
     command += ["-o", str(out), "--state", str(state)]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(after)
-    if child.poll() is not None:
-        pytest.skip("the run ended before the signal")
+
+    def writing() -> bool:  # the hidden temporary holds a line
+        return any(p.stat().st_size for p in tmp_path.glob(".out.jsonl.tmp-*"))
+
+    if not _wait_for(writing if moment == "writing" else out.exists, child):
+        child.communicate(timeout=120)
+        pytest.skip("the run ended before the moment to signal it")
     child.send_signal(signum)
     _, err = child.communicate(timeout=120)
     assert child.returncode == status, err

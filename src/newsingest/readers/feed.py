@@ -469,8 +469,9 @@ class FeedReader:
             if charset
             else ("application/xml")
         }
-        if feed_url:
-            headers["content-location"] = feed_url
+        # No Content-Location: feedparser would resolve a guid that is not a URL
+        # against the feed's address and call the result a link (an invented page).
+        # Relative links are resolved here (_entry_url), xml:base by feedparser.
         try:
             result = feedparser.parse(
                 checked.data,
@@ -793,33 +794,60 @@ def _entry_id(entry: Mapping[str, Any]) -> str | None:
 
 
 def _entry_url(entry: Mapping[str, Any], context: _FeedContext, warn: Any) -> str | None:
-    link: str | None = None
+    """The entry's link: the first usable absolute http(s) alternate link (resolved
+    against the feed's URL), else a guid that is itself such a URL.
+
+    An unusable link is dropped with a ``bad_url`` warning and the entry kept; a
+    guid is never joined onto anything (a guid that is not a URL is an id, and
+    joining it to the feed's address would invent a page).
+    """
+    refused: list[str] = []
+    guid = entry.get("id")
+    guid = guid.strip() if isinstance(guid, str) else ""
+    # feedparser makes a permalink guid the entry's link, resolved against the feed's
+    # address; a guid that is not itself an absolute URL is an id, not a page.
+    not_a_link = guid if entry.get("guidislink") and guid and not _http_url(guid) else None
     for candidate in entry.get("links") or ():
         href = candidate.get("href")
-        if (
-            isinstance(href, str)
-            and href.strip()
-            and candidate.get("rel", "alternate") == ("alternate")
-        ):
-            link = href.strip()
-            break
-    from_guid = False
-    if link is None:
-        guid = entry.get("id")
-        if entry.get("guidislink") and isinstance(guid, str) and guid.strip():
-            link, from_guid = guid.strip(), True
-    if link is None:
-        return None
-    if context.feed_url and not _http_url(link):
-        link = urljoin(context.feed_url, link)
+        if not (isinstance(href, str) and href.strip()):
+            continue
+        if not_a_link is not None and href.strip().endswith(not_a_link):
+            continue
+        if candidate.get("rel", "alternate") != "alternate":
+            continue
+        link = href.strip()
+        if context.feed_url and not _http_url(link):
+            link = urljoin(context.feed_url, link)
+        problem = _link_problem(link)
+        if problem is None:
+            _refused_warning(refused, warn)
+            return link
+        refused.append(problem)
+    _refused_warning(refused, warn)
+    if entry.get("guidislink") and guid:
+        if guid.startswith("/") and context.feed_url:  # a path on the feed's own site
+            guid = urljoin(context.feed_url, guid)
+        if _link_problem(guid) is None:
+            return guid
+    return None
+
+
+def _link_problem(link: str) -> str | None:
+    """Why ``link`` cannot be an entry's URL (``None``: it can)."""
     if len(link) > LIMITS["url_chars"]:
-        warn(f"link is {len(link)} characters, over {LIMITS['url_chars']}; dropped", "bad_url")
-        return None
+        return f"link is {len(link)} characters, over {LIMITS['url_chars']}"
     if not _http_url(link):
-        if not from_guid:  # a guid that is a URN is simply not a link
-            warn(f"link {link[:200]!r} is not an absolute http(s) URL; dropped", "bad_url")
-        return None
-    return link
+        return f"link {link[:200]!r} is not an absolute http(s) URL"
+    try:
+        canonical_url(link)
+    except InvalidURLError as error:
+        return f"link {link[:200]!r} cannot be used: {error.message}"
+    return None
+
+
+def _refused_warning(refused: list[str], warn: Any) -> None:
+    if refused:
+        warn("; ".join(refused) + "; dropped", "bad_url")
 
 
 #: Elements (as feedparser names them) holding the publisher's own link to an item
