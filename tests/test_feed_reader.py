@@ -414,7 +414,14 @@ def test_read_many_polls_feeds_concurrently_and_keeps_faults_local() -> None:
         ("a<br/>b<hr/>c", ["a", "b", "c"]),
         ("<div>x<script>if (a < b) { y(); }</script>z</div>", ["xz"]),
         ("<svg><svg><text>no</text></svg></svg>yes", ["yes"]),
-        ("<noscript><p>no</p></noscript></span>kept</b>", ["kept"]),
+        # noscript is fallback text for readers without scripts: what we are
+        ("<noscript><p>fallback</p></noscript></span>kept</b>", ["fallback", "kept"]),
+        # an element that never closes gives back what followed it
+        ("<p>a</p><svg><path d='x'/><p>rest of the story</p>", ["a", "rest of the story"]),
+        ("<p>a</p><button>Share<p>the article</p>", ["a", "Share", "the article"]),
+        ("<head><p>a stray head swallows nothing</p>", ["a stray head swallows nothing"]),
+        ("<object data='x.swf'>the object's fallback</object>", ["the object's fallback"]),
+        ("<video src='v.mp4'>Your browser cannot play it</video><p>b</p>", ["b"]),
         ("<style>p{}</b></style>ok", ["ok"]),
         ("<p>caf&eacute; &#x263A; &amp;amp;</p>", ["café ☺ &amp;"]),
         ("<table><tr><td>a</td><td>b</td></tr></table>", ["a", "b"]),

@@ -28,13 +28,22 @@ BLOCK_ELEMENTS: Final = frozenset(
     }
 )  # fmt: skip
 
-#: Elements whose content is never text a person reads.
+#: Elements whose content is never text a person reads. (``head`` is not among them:
+#: its ``title``, ``script`` and ``style`` are, and a stray ``<head>`` in a feed body
+#: must not swallow the article. ``noscript`` and ``object`` hold fallback text for
+#: readers without scripts or plugins, which is what we are: their text is kept.)
 DROPPED_ELEMENTS: Final = frozenset(
     {
-        "script", "style", "template", "noscript", "head", "title", "iframe", "object",
-        "embed", "svg", "math", "canvas", "audio", "video", "select", "textarea", "button",
+        "script", "style", "template", "title", "iframe", "embed", "svg", "math",
+        "canvas", "audio", "video", "select", "textarea", "button",
     }
 )  # fmt: skip
+
+#: Dropped elements whose content a parser treats as markup: one left open by broken
+#: HTML would swallow the rest of the document, so its text is held back and given
+#: back when the element never closes. (Script and style are raw text to the parser.)
+_RECOVERABLE: Final = DROPPED_ELEMENTS - {"script", "style", "template", "title"}
+_BREAK: Final = "\x00"  # a block boundary inside held-back text
 
 _VOID_ELEMENTS: Final = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
@@ -50,6 +59,7 @@ class _Segmenter(HTMLParser):
         self.segments: list[str] = []
         self._parts: list[str] = []
         self._dropped: list[str] = []
+        self._held: list[str] = []  # the text of an open recoverable element
         self._pre = 0
 
     def _flush(self) -> None:
@@ -71,6 +81,8 @@ class _Segmenter(HTMLParser):
         if self._dropped:
             if tag == self._dropped[-1] or (tag in DROPPED_ELEMENTS and tag not in _VOID_ELEMENTS):
                 self._dropped.append(tag)
+            elif tag in BLOCK_ELEMENTS:
+                self._held.append(_BREAK)
             return
         if tag in DROPPED_ELEMENTS:
             if tag not in _VOID_ELEMENTS:
@@ -82,8 +94,11 @@ class _Segmenter(HTMLParser):
                 self._pre += 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if not self._dropped and tag in BLOCK_ELEMENTS:
-            self._flush()
+        if tag in BLOCK_ELEMENTS:
+            if self._dropped:
+                self._held.append(_BREAK)
+            else:
+                self._flush()
 
     def handle_endtag(self, tag: str) -> None:
         if self._dropped:
@@ -91,6 +106,10 @@ class _Segmenter(HTMLParser):
                 # Close up to the matching open element; stray end tags are ignored.
                 index = len(self._dropped) - 1 - self._dropped[::-1].index(tag)
                 del self._dropped[index:]
+                if not self._dropped:
+                    self._held = []  # closed as it should be: its text stays dropped
+            elif tag in BLOCK_ELEMENTS:
+                self._held.append(_BREAK)
             return
         if tag in BLOCK_ELEMENTS:
             self._flush()
@@ -100,10 +119,19 @@ class _Segmenter(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._dropped:
             self._parts.append(data)
+        elif self._dropped[0] in _RECOVERABLE:
+            self._held.append(data)
 
     def close(self) -> None:
         super().close()
         self._flush()
+        if self._dropped and self._held:
+            # An element that never closed: what followed it is the document's text.
+            for block in "".join(self._held).split(_BREAK):
+                text = _SPACE.sub(" ", block).strip()
+                if text:
+                    self.segments.append(text)
+            self._held = []
 
 
 def html_to_segments(html: str) -> list[str]:
