@@ -78,3 +78,14 @@ def test_a_relative_link_is_resolved_against_the_feed() -> None:
         feed_url="https://site.example/news/feed.xml",
     )
     assert article.url == "https://site.example/news/story.html"
+
+
+def test_utf16_without_a_byte_order_mark_is_read() -> None:
+    feed = (
+        '<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>Caf\u00e9 \u00e0 Paris</title><link>https://e.example/1</link></item>"
+        "</channel></rss>"
+    )
+    for codec in ("utf-16-le", "utf-16-be"):
+        items = list(FeedReader().parse(feed.encode(codec), location="u.xml"))
+        assert [i.title for i in items if isinstance(i, Article)] == ["Caf\u00e9 \u00e0 Paris"]

@@ -186,6 +186,10 @@ def _past_declaration(text: str, position: int) -> tuple[int, bool]:
     return close + 1, entities
 
 
+#: The byte-order mark that makes a UTF-16 document without one say what it is.
+_BOMLESS: Final = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}
+
+
 @attrs.frozen
 class _Checked:
     """A document that passed the checks before parsing, and what they found."""
@@ -225,6 +229,9 @@ def _parseable(data: bytes, location: str) -> _Checked:
             source=location,
             reason="too_deep",
         )
+    if codec in _BOMLESS:
+        # UTF-16 without a byte-order mark: feedparser would take it for 8-bit text.
+        data = _BOMLESS[codec] + data
     past = entries_past(text, LIMITS["entries"])
     if past is None:
         return _Checked(data, prolog, None)
