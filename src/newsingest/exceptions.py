@@ -141,6 +141,7 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "too_large": "a part over its limit was dropped",
         "bad_date": "an entry's date cannot be used; the entry is kept without it",
         "weekday_mismatch": "a date whose weekday is wrong; the date is kept",
+        "unknown_version": "a JSON Feed version newer than this reader knows; read as 1.1",
         "bad_url": "an entry's link cannot be used; the entry is kept without it",
         "invalid_canonical": "a page's declared canonical URL cannot be used",
         "invalid_date": "a page's date cannot be used",

@@ -68,6 +68,7 @@ from newsingest.model import Article, Provenance
 from newsingest.normalize.dates import parse_date
 from newsingest.normalize.urls import canonical_url
 from newsingest.readers import (
+    SNIFF_BYTES,
     ReaderItem,
     ReaderRegistry,
     SourceLike,
@@ -75,6 +76,7 @@ from newsingest.readers import (
     open_binary,
 )
 from newsingest.readers._xmlscan import decode_for_scan, deepest_nesting, entries_past
+from newsingest.readers.jsonfeed import is_json_feed, parse_json_feed
 from newsingest.readers.urllist import clean_line
 from newsingest.state import ValidatorStore
 
@@ -82,7 +84,8 @@ __all__ = ["FEED_ACCEPT", "LIMITS", "FeedReader", "read_feed_list", "register", 
 
 #: The ``Accept`` header sent when fetching a feed.
 FEED_ACCEPT: Final = (
-    "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
+    "application/atom+xml, application/rss+xml, application/feed+json, "
+    "application/rdf+xml;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 )
 
@@ -466,6 +469,9 @@ class FeedReader:
         Raises:
             ParseError: the document is not a feed or declares entities.
         """
+        if is_json_feed(data[:SNIFF_BYTES]):  # a polled URL serving JSON Feed
+            yield from parse_json_feed(data, location=location, feed_url=feed_url)
+            return
         checked = _parseable(data, location)
         entry_count = checked.entry_count
 
