@@ -261,14 +261,22 @@ def version_key(identity: str, location: str) -> str:
     return f"{VERSION_KEY_VERSION}:{digest}"
 
 
-_NOT_ALNUM: Final = re.compile(r"[\W_]+")
+# What the loose form deletes: ASCII punctuation and whitespace, and the Unicode
+# punctuation and spaces editors swap in (curly quotes, dashes, no-break and
+# ideographic spaces). A simple class, so the search stays a C-level scan.
+_LOOSE_DELETE: Final = re.compile("[\\s!-/:-@\\[-`{-~\u00a0-\u00bf\u2000-\u206f\u3000-\u303f]+")
+_ASCII_LOOSE_DELETE: Final = bytes(code for code in range(128) if not chr(code).isalnum())
 
 
 def loose_key(body: Sequence[str]) -> str:
-    """A hash of the body's letters and digits only, case folded: equal for two bodies
-    that differ in whitespace and punctuation alone (a trivial edit, not an update)."""
-    text = _NOT_ALNUM.sub("", _SEPARATOR.join(body)).casefold()
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    """A hash of the body without whitespace and punctuation, case folded: equal for
+    two bodies that differ in those alone (a trivial edit, not an update)."""
+    joined = _SEPARATOR.join(body)
+    if joined.isascii():
+        data = joined.encode("ascii").translate(None, _ASCII_LOOSE_DELETE).lower()
+    else:
+        data = _LOOSE_DELETE.sub("", joined).casefold().encode()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def title_scope(article: Article) -> str:
