@@ -295,10 +295,24 @@ def scope_of(feed_url: str | None, url: str | None, location: str) -> str:
     if feed_url:
         return f"feed:{feed_url}"
     if url:
-        host = urlsplit(url).hostname
+        host = _hostname(url)
         if host:
             return f"host:{host.removeprefix('www.')}"
     return f"location:{location}"
+
+
+# The host of an absolute URL, as urlsplit(url).hostname gives it, for the common
+# shape (scheme://[userinfo@]host[:port]...) in one match; others go to urlsplit.
+_HOST: Final = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@\[\]]*@)?([^:/?#@%\[\]]+)(?=[:/?#]|$)"
+)
+
+
+def _hostname(url: str) -> str | None:
+    match = _HOST.match(url)
+    if match is not None:
+        return match.group(1).lower()
+    return urlsplit(url).hostname
 
 
 def title_key(title: str, scope: str) -> str | None:

@@ -234,9 +234,9 @@ def parse_fields(data: bytes, name: str) -> SeedFields | ParseError:
     if isinstance(header, ParseError):
         return header
     title, raw_date, published, url = header
-    joined = _ANOTHER_HEADER.search(text, _third_line_end(text))
+    joined = _another_header(text, _third_line_end(text))
     if joined is not None:
-        line = text.count("\n", 0, joined.start()) + 2
+        line = text.count("\n", 0, joined) + 1
         return _fail(
             name,
             f"line {line} starts another seed document (a title, a YYYYMMDD date, a URL): "
@@ -260,9 +260,18 @@ def parse_fields(data: bytes, name: str) -> SeedFields | ParseError:
 # A body line followed by a YYYYMMDD line and a URL line: the header of another seed
 # document. Two files run together (``cat a.txt b.txt``) would otherwise be one
 # article with the second one's header in its body.
-_ANOTHER_HEADER: Final = re.compile(
-    r"\n[^\n]*\S[^\n]*\n[ \t]*(?:19|20)[0-9]{6}[ \t]*\r?\n[ \t]*(?i:https?://)"
-)
+_ANOTHER_HEADER: Final = re.compile(r"\n[ \t]*(?:19|20)[0-9]{6}[ \t]*\r?\n[ \t]*(?i:https?://)")
+
+
+def _another_header(text: str, start: int) -> int | None:
+    """Where a line that starts another seed document begins (its title line), or
+    ``None``: a date line and a URL line after a non-blank line, past ``start``."""
+    for match in _ANOTHER_HEADER.finditer(text, start):
+        title_end = match.start()
+        title_start = text.rfind("\n", start, title_end) + 1
+        if title_start > start and text[title_start:title_end].strip():
+            return title_start
+    return None
 
 
 def _third_line_end(text: str) -> int:
