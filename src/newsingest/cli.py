@@ -461,7 +461,7 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
         return EXIT_OPERATIONAL
     job = _Job(args, err, sources, registry, report, outputs)
     with _Stop() as stop:
-        status = job.run(stop)
+        status = _run(job, stop)
     if args.report:
         _write_report(args.report, report, status, time.monotonic() - started)
     return status
@@ -478,13 +478,6 @@ class _Job:
     report: RunReport
     outputs: _Outputs
 
-    def run(self, stop: _Stop) -> int:
-        """Run the ingest; its exit status (the summary line always printed)."""
-        return _run(self, stop)
-
-    def start(self, options: dict[str, Any]) -> IngestRun:
-        return _start(self, options)
-
 
 def _run(job: _Job, stop: _Stop) -> int:
     """Run the ingest; its exit status (the summary line always printed)."""
@@ -499,7 +492,7 @@ def _run(job: _Job, stop: _Stop) -> int:
     try:
         options = _dedup_options(args)
         owned = options["dedup"] if isinstance(options["dedup"], Deduplicator) else None
-        run = job.start(options)
+        run = _start(job, options)
         for line in run.json_lines():
             outputs.out.write_line(line)
             progress.update(report)

@@ -8,6 +8,7 @@ line. Keys of kept records reach the state store only after the consumer has tak
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import suppress
 from typing import Any, cast
 
 from newsingest.exceptions import _StopRun
@@ -28,15 +29,13 @@ def committed(
     the stop is :meth:`IngestRun.stop` (the consumer says it wrote what it got).
     """
     since = 0
-    try:
+    with suppress(_StopRun):  # IngestRun.stop(): end here, with the commit below
         for out in outputs:
             yield out
             since += 1
             if since >= every:
                 commit()
                 since = 0
-    except _StopRun:
-        pass
     commit()
 
 
@@ -88,9 +87,10 @@ class IngestRun(Iterator[Article]):
         if self._closed:
             return
         try:
-            self._outputs.throw(_StopRun())
-        except (StopIteration, _StopRun):
-            pass
+            # The pipeline commits and ends (StopIteration); one not yet started
+            # raises the _StopRun back.
+            with suppress(StopIteration, _StopRun):
+                self._outputs.throw(_StopRun())
         finally:
             self.close()
 

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 from urllib.parse import urljoin, urlsplit
@@ -713,9 +713,23 @@ def _entry_date(
             break
     if raw_date is None:
         return None, None, None
+    return entry_date(raw_date, warn, now=context.now, max_future=context.max_future)
+
+
+def entry_date(
+    raw_date: str,
+    warn: Callable[[str, str], None],
+    *,
+    now: datetime | None = None,
+    max_future: timedelta | None = None,
+) -> tuple[datetime | None, str | None, str]:
+    """A feed entry's raw date as ``(instant, precision, raw)``; what is wrong with it
+    goes to ``warn(message, reason)`` (``bad_date``: unusable, the entry is kept
+    without it; ``weekday_mismatch``: kept). Shared by the XML and JSON feed readers.
+    """
     try:
-        if context.now is not None and context.max_future is not None:
-            parsed = parse_date(raw_date, now=context.now, max_future=context.max_future)
+        if now is not None and max_future is not None:
+            parsed = parse_date(raw_date, now=now, max_future=max_future)
         else:
             parsed = parse_date(raw_date)
     except InvalidDateError as error:
@@ -916,7 +930,6 @@ def read_feed_list(path: str | os.PathLike[str]) -> list[str]:
             "not UTF-8 text", source=name, line=bad_line, reason="undecodable"
         ) from None
     urls: list[str] = []
-    seen: set[str] = set()
     for number, line in enumerate(text.splitlines(), start=1):
         url = clean_line(line)
         if not url:
@@ -928,10 +941,8 @@ def read_feed_list(path: str | os.PathLike[str]) -> list[str]:
                 line=number,
                 reason="invalid_url",
             )
-        if url not in seen:
-            seen.add(url)
-            urls.append(url)
-    return urls
+        urls.append(url)
+    return list(dict.fromkeys(urls))  # each feed once, in first-seen order
 
 
 def _opml_feeds(raw: bytes, name: str) -> list[str]:
@@ -950,7 +961,6 @@ def _opml_feeds(raw: bytes, name: str) -> list[str]:
             f"malformed OPML: {error}", source=name, line=line, reason="unparseable"
         ) from None
     urls: list[str] = []
-    seen: set[str] = set()
     for number, outline in enumerate(root.iter("outline"), start=1):
         url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
         if not url:
@@ -962,10 +972,8 @@ def _opml_feeds(raw: bytes, name: str) -> list[str]:
                 source=name,
                 reason="invalid_url",
             )
-        if url not in seen:
-            seen.add(url)
-            urls.append(url)
-    return urls
+        urls.append(url)
+    return list(dict.fromkeys(urls))
 
 
 def register(registry: ReaderRegistry) -> None:

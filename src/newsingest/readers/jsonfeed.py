@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
+from functools import cache
+from types import ModuleType
 from typing import Any, Final
 
 import orjson
 
 from newsingest._html import html_to_segments, text_to_segments
-from newsingest.exceptions import InvalidDateError, NewsIngestWarning, ParseError
+from newsingest.exceptions import NewsIngestWarning, ParseError
 from newsingest.model import Article, Provenance
-from newsingest.normalize.dates import parse_date
 from newsingest.readers import (
     SNIFF_BYTES,
     ReaderItem,
@@ -56,10 +57,18 @@ def is_json_feed(head: bytes) -> bool:
     return text.startswith(b"{") and _VERSION_MARK in text[:SNIFF_BYTES]
 
 
-def _limits() -> Mapping[str, int]:
-    from newsingest.readers.feed import LIMITS  # noqa: PLC0415 - feed imports this module
+@cache
+def _feed() -> ModuleType:
+    """The XML feed reader's module: its limits and date rule are this reader's too
+    (imported on first use, since it imports this module)."""
+    from newsingest.readers import feed  # noqa: PLC0415
 
-    return LIMITS
+    return feed
+
+
+def _limits() -> Mapping[str, int]:
+    limits: Mapping[str, int] = _feed().LIMITS
+    return limits
 
 
 def parse_json_feed(
@@ -179,22 +188,16 @@ class _Feed:
     def _date(
         self, item: Mapping[str, Any], index: int, warnings: list[NewsIngestWarning]
     ) -> tuple[Any, str | None, str | None]:
+        def warn(message: str, reason: str) -> None:
+            warnings.append(
+                NewsIngestWarning(message, source=self.location, item=index, reason=reason)
+            )
+
         for key in ("date_published", "date_modified"):
             raw = item.get(key)
             if isinstance(raw, str) and raw.strip():
-                try:
-                    parsed = parse_date(raw)
-                except InvalidDateError as error:
-                    warnings.append(
-                        NewsIngestWarning(
-                            f"date {raw!r} cannot be used: {error.message} [{error.reason}]",
-                            source=self.location,
-                            item=index,
-                            reason="bad_date",
-                        )
-                    )
-                    return None, None, raw
-                return parsed.instant, parsed.precision, raw
+                dated: tuple[Any, str | None, str | None] = _feed().entry_date(raw, warn)
+                return dated
         return None, None, None
 
 
