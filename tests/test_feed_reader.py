@@ -466,3 +466,37 @@ def test_overlong_link_is_dropped_with_a_warning(monkeypatch: pytest.MonkeyPatch
     assert (warning.reason, warning.item) == ("bad_url", 0)
     assert isinstance(article, Article)
     assert article.url is None
+
+
+@pytest.mark.parametrize(
+    "document",
+    [b'<?xml version="1.0"?>\n<rss', b'<rss version="2.0"><channel><title>T</title><item><ti'],
+    ids=["nothing recovered", "channel recovered"],
+)
+def test_a_cut_off_download_is_called_truncated(document: bytes) -> None:
+    """A feed root that never closes is named a truncated download, not "not a feed"."""
+    try:
+        said = [str(item) for item in _reader().read(document)]
+    except ParseError as error:
+        assert error.reason == "truncated"
+        said = [error.message]
+    assert any("truncated download" in message for message in said), said
+    assert not any("not an RSS or Atom feed" in message for message in said)
+
+
+def test_a_complete_feed_is_not_called_truncated() -> None:
+    """Closing tags with a prefix, trailing whitespace and NULs still count as closed."""
+    rdf = (
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        b'xmlns="http://purl.org/rss/1.0/"><channel><title>x</title></channel>'
+        b"<item><title>One</title></item></rdf:RDF >\n\n\x00"
+    )
+    said = [str(item) for item in _reader().read(rdf)]
+    assert not any("truncated" in message for message in said), said
+
+
+def test_an_opml_file_read_as_a_feed_says_to_use_feeds() -> None:
+    """An OPML list given as a source is refused with the option that reads it."""
+    with pytest.raises(ParseError, match="--feeds FILE") as caught:
+        list(_reader().read(b'<?xml version="1.0"?><opml version="2.0"><body/></opml>'))
+    assert caught.value.reason == "not_a_feed"

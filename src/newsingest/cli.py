@@ -8,7 +8,9 @@ records or sources failed, 2 on a usage error or when nothing could be read.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
+import io
 import json
 import os
 import signal
@@ -19,7 +21,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
@@ -32,6 +34,9 @@ from newsingest.pipeline.policy import OnError, RunReport
 from newsingest.readers import ReaderRegistry, default_registry
 from newsingest.sinks import JsonlWriter, WriteMode
 from newsingest.state import open_store
+
+if TYPE_CHECKING:
+    from newsingest.readers.opml import Subscription
 
 __all__ = ["build_parser", "main"]
 
@@ -247,6 +252,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("readers", help="list the registered readers")
 
+    feeds = commands.add_parser("feeds", help="feed lists: export what a state file polls")
+    feeds_commands = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
+    export = feeds_commands.add_parser(
+        "export",
+        help="write the feeds of state files (recorded by ingest --feeds --state) or of "
+        "feed lists (plain or OPML) as one feed list",
+    )
+    export.add_argument("lists", nargs="+", metavar="STATE_OR_LIST")
+    export.add_argument(
+        "--opml", action="store_true", help="write OPML 2.0 (titles, sites, folders kept)"
+    )
+    export.add_argument(
+        "-o", "--output", default="-", metavar="FILE", help="write here (default: stdout)"
+    )
+    export.add_argument("--force", action="store_true", help="replace an existing -o FILE")
+    add = feeds_commands.add_parser(
+        "import",
+        help="record the feeds of feed lists (plain or OPML) in a state file, without polling",
+    )
+    add.add_argument("lists", nargs="+", metavar="LIST")
+    add.add_argument("--state", required=True, metavar="DB")
+
     state = commands.add_parser("state", help="inspect or prune a seen-store")
     state_commands = state.add_subparsers(dest="state_command", metavar="ACTION", required=True)
     info = state_commands.add_parser("info", help="counts, size and key versions as JSON")
@@ -342,13 +369,78 @@ def _cmd_readers(out: IO[str]) -> int:
     return EXIT_OK
 
 
-def _sources(args: argparse.Namespace) -> list[Any]:
-    sources: list[Any] = [sys.stdin.buffer if s == "-" else s for s in args.sources]
-    for feed_list in args.feeds:
-        from newsingest.readers.feed import read_feed_list  # noqa: PLC0415
+def _cmd_feeds(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from newsingest.readers.opml import write_opml  # noqa: PLC0415
 
-        sources.extend(read_feed_list(feed_list))
+    found: dict[str, Subscription] = {}
+    for name in args.lists:
+        for subscription in _feed_list(name, err):
+            found.setdefault(subscription.url, subscription)
+    subscriptions = list(found.values())
+    if args.feeds_command == "import":
+        _remember(args.state, subscriptions)
+        out.write(f"{_plural(len(subscriptions), 'feed')} recorded in {args.state}\n")
+        return EXIT_OK
+    buffer = io.StringIO()
+    if args.opml:
+        write_opml(subscriptions, buffer)
+    else:
+        buffer.writelines(f"{subscription.url}\n" for subscription in subscriptions)
+    if args.output == "-":
+        out.write(buffer.getvalue())
+        return EXIT_OK
+    target = Path(args.output)
+    if target.exists() and not args.force:
+        err.write(f"newsingest feeds export: error: {target} exists; --force replaces it\n")
+        return EXIT_USAGE
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(buffer.getvalue(), encoding="utf-8")
+    partial.replace(target)  # whole or not at all
+    return EXIT_OK
+
+
+def _feed_list(name: str, err: IO[str]) -> list[Subscription]:
+    """The feeds of a state file or a feed list (plain or OPML)."""
+    from newsingest.readers.feed import read_feed_subscriptions  # noqa: PLC0415
+    from newsingest.readers.opml import Subscription  # noqa: PLC0415
+    from newsingest.state import subscribed_feeds  # noqa: PLC0415
+
+    with contextlib.suppress(OSError), Path(name).open("rb") as stream:
+        if stream.read(16) == b"SQLite format 3\x00":
+            return [Subscription(*row) for row in subscribed_feeds(name)]
+    return read_feed_subscriptions(name, on_skip=_warner(err))
+
+
+def _warner(err: IO[str]) -> Callable[[str], None]:
+    def warn(message: str) -> None:
+        err.write(f"warning: {message}\n")
+
+    return warn
+
+
+def _sources(args: argparse.Namespace, err: IO[str]) -> list[Any]:
+    sources: list[Any] = [sys.stdin.buffer if s == "-" else s for s in args.sources]
+    subscriptions: list[Subscription] = []
+    for feed_list in args.feeds:
+        from newsingest.readers.feed import read_feed_subscriptions  # noqa: PLC0415
+
+        subscriptions += read_feed_subscriptions(
+            feed_list,
+            on_skip=None if args.quiet else _warner(err),
+        )
+    sources += [subscription.url for subscription in subscriptions]
+    if args.state is not None and subscriptions:
+        _remember(args.state, subscriptions)
     return sources
+
+
+def _remember(state: str, subscriptions: list[Subscription]) -> None:
+    from newsingest.state import SQLiteStore  # noqa: PLC0415
+
+    with SQLiteStore(state) as store:
+        store.remember_feeds(
+            (sub.url, sub.title, sub.html_url, sub.folders, sub.categories) for sub in subscriptions
+        )
 
 
 def _registry(args: argparse.Namespace) -> ReaderRegistry:
@@ -446,7 +538,7 @@ class _Outputs:
 
 
 def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
-    sources = _sources(args)
+    sources = _sources(args, err)
     registry = _registry(args)
     problem = _usage_problem(args, sources, registry) or _output_problem(args)
     if problem:
@@ -666,6 +758,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_readers(sys.stdout)
         if args.command == "state":
             return _cmd_state(args, sys.stdout)
+        if args.command == "feeds":
+            return _cmd_feeds(args, sys.stdout, err)
         return _cmd_ingest(args, err)
     except NewsIngestError as error:
         err.write(f"newsingest: error: {error}\n")

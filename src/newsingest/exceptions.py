@@ -102,6 +102,7 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "too_many_segments": "a body with more segments than allowed",
         "several_documents": "seed files joined into one (another header in the body)",
         "not_a_feed": "the document is not RSS, RDF or Atom",
+        "truncated": "a feed that ends before its root element closes (a cut-off download)",
         "entity_declaration": "the document declares XML entities (refused)",
         "too_deep": "XML nested deeper than the depth limit",
         "unparseable": "the feed parser could not read the document",

@@ -39,6 +39,7 @@ The state room sits below the readers and the fetcher: it imports neither
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -53,6 +54,7 @@ from newsingest.model import format_utc
 
 __all__ = [
     "STORE_SCHEMA_VERSION",
+    "FeedRow",
     "MemoryStore",
     "NearSignature",
     "SQLiteStore",
@@ -64,6 +66,7 @@ __all__ = [
     "open_store",
     "prune",
     "state_info",
+    "subscribed_feeds",
 ]
 
 #: Layout version of the SQLite file; a file with another version is refused.
@@ -99,7 +102,26 @@ CREATE TABLE IF NOT EXISTS validators (
     last_modified TEXT,
     updated       INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS feeds (
+    url        TEXT PRIMARY KEY,   -- a feed polled from a feed list or the command line
+    title      TEXT,
+    html_url   TEXT,
+    folders    TEXT NOT NULL,      -- JSON list: the feed list's folders, outermost first
+    categories TEXT NOT NULL,      -- JSON list
+    position   INTEGER NOT NULL,   -- first-seen order
+    added      INTEGER NOT NULL    -- unix seconds, UTC
+) WITHOUT ROWID;
 """
+
+#: A feed as :meth:`SQLiteStore.remember_feeds` takes it and :func:`subscribed_feeds`
+#: gives it back: url, title, html_url, folders, categories.
+FeedRow = tuple[str, str | None, str | None, Sequence[str], Sequence[str]]
+
+_UPSERT_FEED: Final = (
+    "INSERT INTO feeds (url, title, html_url, folders, categories, position, added) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET title = excluded.title, "
+    "html_url = excluded.html_url, folders = excluded.folders, categories = excluded.categories"
+)
 
 # A title key keeps pointing at the newest kept article that owns it (the window slides
 # with the source's own re-posts), a story's version record at its newest version;
@@ -483,6 +505,24 @@ class SQLiteStore:
         with self._lock:
             self._staged_validators[url] = (etag, last_modified, _now_s())
 
+    def remember_feeds(self, feeds: Iterable[FeedRow]) -> None:
+        """Record the feeds a run polls (at once, in their own transaction): what
+        ``newsingest feeds export`` writes back out. A feed already known keeps its
+        place in the order and takes the new title, site and folders."""
+        now = _now_s()
+
+        def work(db: sqlite3.Connection) -> None:
+            (last,) = db.execute("SELECT coalesce(max(position), -1) FROM feeds").fetchone()
+            db.executemany(
+                _UPSERT_FEED,
+                [
+                    (url, title, html, json.dumps(list(folders)), json.dumps(list(cats)), pos, now)
+                    for pos, (url, title, html, folders, cats) in enumerate(feeds, start=last + 1)
+                ],
+            )
+
+        self._write(work)
+
     def commit(self) -> None:
         """Write everything staged in one transaction; on failure nothing is lost from staging."""
         with self._lock:
@@ -575,7 +615,8 @@ def state_info(path: str | os.PathLike[str]) -> dict[str, Any]:
         ``path``, ``size_bytes`` (database plus WAL), ``schema_version``, ``keys`` (total),
         ``keys_by_kind``, ``key_versions`` (count per prefix such as ``"c1"``),
         ``near_signatures`` (count per algorithm version), ``validators`` (feeds with
-        remembered validators), ``oldest_first_seen`` and ``newest_first_seen`` (ISO UTC).
+        remembered validators), ``feeds`` (feeds recorded from feed lists),
+        ``oldest_first_seen`` and ``newest_first_seen`` (ISO UTC).
 
     Raises:
         SourceNotFoundError: no file at ``path`` (it is never created here).
@@ -597,6 +638,7 @@ def state_info(path: str | os.PathLike[str]) -> dict[str, Any]:
             db.execute("SELECT version, count(*) FROM near GROUP BY version ORDER BY version")
         )
         (validators,) = db.execute("SELECT count(*) FROM validators").fetchone()
+        (feeds,) = db.execute("SELECT count(*) FROM feeds").fetchone()
         return {
             "path": os.fspath(path),
             "size_bytes": _file_size(store.path),
@@ -606,6 +648,7 @@ def state_info(path: str | os.PathLike[str]) -> dict[str, Any]:
             "key_versions": versions,
             "near_signatures": near,
             "validators": validators,
+            "feeds": feeds,
             "oldest_first_seen": _iso(oldest),
             "newest_first_seen": _iso(newest),
         }
@@ -640,6 +683,24 @@ def also_seen(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
         current["also_seen"].append(source)
     if current is not None:
         yield current
+
+
+def subscribed_feeds(path: str | os.PathLike[str]) -> list[FeedRow]:
+    """The feeds recorded in a state file (:meth:`SQLiteStore.remember_feeds`), in
+    first-seen order.
+
+    Raises:
+        SourceNotFoundError: no file at ``path``.
+        StoreError: the file is not a newsingest state file of a known layout.
+    """
+    with _existing(path) as store:
+        rows = store._db.execute(
+            "SELECT url, title, html_url, folders, categories FROM feeds ORDER BY position"
+        ).fetchall()
+    return [
+        (url, title, html, tuple(json.loads(folders)), tuple(json.loads(cats)))
+        for url, title, html, folders, cats in rows
+    ]
 
 
 def prune(path: str | os.PathLike[str], older_than: timedelta, now: datetime | None = None) -> int:

@@ -76,10 +76,19 @@ from newsingest.readers import (
 )
 from newsingest.readers._xmlscan import decode_for_scan, deepest_nesting, entries_past
 from newsingest.readers.jsonfeed import is_json_feed, parse_json_feed
+from newsingest.readers.opml import Subscription, is_opml, parse_subscriptions
 from newsingest.readers.urllist import clean_line
 from newsingest.state import ValidatorStore
 
-__all__ = ["FEED_ACCEPT", "LIMITS", "FeedReader", "read_feed_list", "register", "sniff_feed"]
+__all__ = [
+    "FEED_ACCEPT",
+    "LIMITS",
+    "FeedReader",
+    "read_feed_list",
+    "read_feed_subscriptions",
+    "register",
+    "sniff_feed",
+]
 
 #: The ``Accept`` header sent when fetching a feed.
 FEED_ACCEPT: Final = (
@@ -199,6 +208,7 @@ class _Checked:
     data: bytes  # what feedparser is handed
     prolog: _Prolog
     entry_count: int | None  # entries in the document, when it was cut after the limit
+    truncated: bool = False  # a feed root that never closes: the download was cut off
 
 
 def _parseable(data: bytes, location: str) -> _Checked:
@@ -234,18 +244,29 @@ def _parseable(data: bytes, location: str) -> _Checked:
     if codec in _BOMLESS:
         # UTF-16 without a byte-order mark: feedparser would take it for 8-bit text.
         data = _BOMLESS[codec] + data
+    truncated = root in _FEED_ROOTS and not _closes(text, prolog.root or "")
     past = entries_past(text, LIMITS["entries"])
     if past is None:
-        return _Checked(data, prolog, None)
+        return _Checked(data, prolog, None, truncated)
     count, cut = past
     kept = data[:cut] if codec == "latin-1" else text[:cut].encode(codec)
-    return _Checked(kept, prolog, count)
+    return _Checked(kept, prolog, count, truncated)
+
+
+def _closes(text: str, root: str) -> bool:
+    """True when the document's last tag closes its root element (``</rss>``, ``</rdf:RDF>``)."""
+    tail = text[-(len(root) + 512) :].rstrip("\x00 \t\r\n").lower()
+    end = tail.rfind("</")
+    return end >= 0 and tail[end + 2 :].rstrip("> \t\r\n").split(":")[-1] == root.lower()
 
 
 def sniff_feed(head: bytes) -> bool:
     """True when ``head`` starts an RSS, RDF or Atom document (root ``rss``/``RDF``/``feed``)."""
     root = _scan_prolog(decode_for_scan(head)[0]).root
     return root is not None and root.lower() in _FEED_ROOTS
+
+
+_CUT_OFF: Final = "the document ends before its <{}> element closes: a truncated download?"
 
 
 def _describe_non_feed(prolog: _Prolog) -> str:
@@ -257,6 +278,8 @@ def _describe_non_feed(prolog: _Prolog) -> str:
         return "this is not XML (no root element), so not an RSS or Atom feed"
     if prolog.root.lower() in {"html", "head", "body"}:
         return "this is an HTML page, not an RSS or Atom feed"
+    if prolog.root.lower() == "opml":
+        return "this is an OPML list of feeds, not a feed: poll its feeds with --feeds FILE"
     return f"XML with root element <{prolog.root}> is not an RSS or Atom feed"
 
 
@@ -500,13 +523,17 @@ class FeedReader:
             raise failure from error
         entries = result.get("entries") or []
         if not result.get("version") and not entries:
+            if checked.truncated:
+                cut_off = _CUT_OFF.format(checked.prolog.root)
+                raise ParseError(cut_off, source=location, reason="truncated")
             raise ParseError(
                 _describe_non_feed(checked.prolog), source=location, reason="not_a_feed"
             )
         if result.get("bozo") and entry_count is None:
             problem = result.get("bozo_exception")
+            cut = f"; {_CUT_OFF.format(checked.prolog.root)}" if checked.truncated else ""
             yield NewsIngestWarning(
-                f"malformed feed ({type(problem).__name__}: {problem}); "
+                f"malformed feed ({type(problem).__name__}: {problem}){cut}; "
                 f"{len(entries)} entries recovered",
                 source=location,
                 reason="bozo",
@@ -901,27 +928,38 @@ def _original_url(entry: Mapping[str, Any], warn: Any) -> str | None:
     return None
 
 
-def read_feed_list(path: str | os.PathLike[str]) -> list[str]:
-    """Read a list of feed URLs: one a line, or an OPML subscription list.
+def read_feed_list(
+    path: str | os.PathLike[str], *, on_skip: Callable[[str], None] | None = None
+) -> list[str]:
+    """The feed URLs of a feed list (see :func:`read_feed_subscriptions`)."""
+    return [subscription.url for subscription in read_feed_subscriptions(path, on_skip=on_skip)]
+
+
+def read_feed_subscriptions(
+    path: str | os.PathLike[str], *, on_skip: Callable[[str], None] | None = None
+) -> list[Subscription]:
+    """Read a list of feeds: one URL a line, or an OPML subscription list.
 
     A plain list: blank lines and ``#`` comments ignored (a ``#`` after whitespace
-    ends the line's URL), UTF-8 with or without BOM. OPML (what feed readers
-    export): the ``xmlUrl`` of every ``outline``, nested ones included. Repeated
-    URLs are kept once, in first-seen order.
+    ends the line's URL), UTF-8 with or without BOM; every line must be an
+    absolute http(s) URL. OPML (what feed readers export): every outline with a
+    feed address, nested ones included, with its title, site and folders (see
+    :func:`newsingest.readers.opml.read_subscriptions`; an outline that cannot be
+    polled is named to ``on_skip``). Repeated URLs are kept once, in first-seen order.
 
     Raises:
         SourceNotFoundError: no such file.
-        ParseError: a line or outline is not an absolute http(s) URL (``file:line``
-            in the message, ``reason="invalid_url"``), the file is not UTF-8, or an
-            OPML file is malformed, declares entities or is over the size limit.
+        ParseError: a line is not an absolute http(s) URL (``file:line`` in the
+            message, ``reason="invalid_url"``), the file is not UTF-8, or an OPML
+            file is malformed, declares entities or is over the size limit.
     """
     name = os.fspath(path)
     try:
         raw = open_binary(name, max_bytes=LIMITS["document_bytes"])[1]
     except FileNotFoundError:
         raise SourceNotFoundError("no such file", source=name) from None
-    if (_scan_prolog(decode_for_scan(raw[:SNIFF_BYTES])[0]).root or "").lower() == "opml":
-        return _opml_feeds(raw, name)
+    if is_opml(raw[:SNIFF_BYTES]):
+        return parse_subscriptions(raw, name, on_skip=on_skip)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -942,38 +980,7 @@ def read_feed_list(path: str | os.PathLike[str]) -> list[str]:
                 reason="invalid_url",
             )
         urls.append(url)
-    return list(dict.fromkeys(urls))  # each feed once, in first-seen order
-
-
-def _opml_feeds(raw: bytes, name: str) -> list[str]:
-    """The ``xmlUrl`` of every outline of an OPML document, in document order."""
-    if _scan_prolog(decode_for_scan(raw)[0]).declares_entities:
-        raise ParseError(
-            "the OPML file declares XML entities; refused", source=name, reason="entity_declaration"
-        )
-    from xml.etree import ElementTree  # noqa: PLC0415 - entities refused above
-
-    try:
-        root = ElementTree.fromstring(raw)
-    except ElementTree.ParseError as error:
-        line = error.position[0] if error.position else None
-        raise ParseError(
-            f"malformed OPML: {error}", source=name, line=line, reason="unparseable"
-        ) from None
-    urls: list[str] = []
-    for number, outline in enumerate(root.iter("outline"), start=1):
-        url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
-        if not url:
-            continue  # a folder of other outlines
-        if not _http_url(url) or len(url) > LIMITS["url_chars"]:
-            raise ParseError(
-                f"outline {number} ({outline.get('title') or outline.get('text') or ''!r}): "
-                f"xmlUrl {url[:200]!r} is not an absolute http(s) feed URL",
-                source=name,
-                reason="invalid_url",
-            )
-        urls.append(url)
-    return list(dict.fromkeys(urls))
+    return [Subscription(url) for url in dict.fromkeys(urls)]  # once each, first-seen order
 
 
 def register(registry: ReaderRegistry) -> None:
