@@ -448,11 +448,14 @@ def _registry(args: argparse.Namespace) -> ReaderRegistry:
     registry = default_registry().copy()
     if not args.no_plugins:
         registry.load_entry_points()
-    if args.allow_private_addresses and "feed" in registry:
+    if args.allow_private_addresses:
         from newsingest.readers.feed import FeedReader  # noqa: PLC0415
+        from newsingest.readers.sitemap import SitemapReader  # noqa: PLC0415
 
-        if isinstance(registry.get("feed"), FeedReader):
-            registry.register(FeedReader(allow_private=True), replace=True)
+        for name, kind in (("feed", FeedReader), ("sitemap", SitemapReader)):
+            # Only the built-in readers are swapped; a plugin keeps its own policy.
+            if name in registry and type(registry.get(name)) is kind:
+                registry.register(kind(allow_private=True), replace=True)
     return registry
 
 

@@ -103,6 +103,7 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "several_documents": "seed files joined into one (another header in the body)",
         "not_a_feed": "the document is not RSS, RDF or Atom",
         "truncated": "a feed that ends before its root element closes (a cut-off download)",
+        "sitemap_failed": "a sitemap an index lists could not be fetched or read",
         "entity_declaration": "the document declares XML entities (refused)",
         "too_deep": "XML nested deeper than the depth limit",
         "unparseable": "the feed parser could not read the document",
@@ -151,6 +152,7 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "unreadable": "a folder that cannot be listed; skipped",
         "empty_folder": "a folder (or glob) with no file to read",
         "looks_like_feeds": "a URL list whose lines look like feeds (use --feeds)",
+        "sitemap_index_not_followed": "a sitemap index read without a way to fetch what it lists",
     },
 }
 

@@ -852,13 +852,14 @@ def default_registry() -> ReaderRegistry:
 def _builtin_hooks() -> list[Callable[[ReaderRegistry], None]]:
     """The ``register`` hooks of the built-in reader modules, in priority order."""
     # Imported on first use; none of these import feedparser or httpx at module level.
-    from newsingest.readers import feed, jsonfeed, textfile, urllist  # noqa: PLC0415
+    from newsingest.readers import feed, jsonfeed, sitemap, textfile, urllist  # noqa: PLC0415
 
     # Order matters where readers overlap: feeds claim http(s) URLs before URL lists,
     # and the seed format comes before URL lists for .txt (sniffing keeps them apart).
     hooks: list[Callable[[ReaderRegistry], None]] = [
         feed.register,
         jsonfeed.register,
+        sitemap.register,
         textfile.register,
         urllist.register,
     ]

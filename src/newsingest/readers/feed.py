@@ -77,6 +77,7 @@ from newsingest.readers import (
 from newsingest.readers._xmlscan import decode_for_scan, deepest_nesting, entries_past
 from newsingest.readers.jsonfeed import is_json_feed, parse_json_feed
 from newsingest.readers.opml import Subscription, is_opml, parse_subscriptions
+from newsingest.readers.sitemap import fetcher_follow, is_sitemap, parse_sitemap
 from newsingest.readers.urllist import clean_line
 from newsingest.state import ValidatorStore
 
@@ -472,6 +473,18 @@ class FeedReader:
             if owned:
                 fetcher.close()
 
+    def _sitemap(self, data: bytes, location: str, url: str | None) -> Iterator[ReaderItem]:
+        """A sitemap's URL stubs, an index's sitemaps fetched like this reader's feeds."""
+        if self.fetcher is not None:
+            yield from parse_sitemap(
+                data, location=location, follow=fetcher_follow(self.fetcher), sitemap_url=url
+            )
+            return
+        with Fetcher(allow_private=self.allow_private) as fetcher:
+            yield from parse_sitemap(
+                data, location=location, follow=fetcher_follow(fetcher), sitemap_url=url
+            )
+
     def parse(
         self,
         data: bytes,
@@ -493,6 +506,9 @@ class FeedReader:
         """
         if is_json_feed(data[:SNIFF_BYTES]):  # a polled URL serving JSON Feed
             yield from parse_json_feed(data, location=location, feed_url=feed_url)
+            return
+        if is_sitemap(data[:SNIFF_BYTES]):  # a polled URL serving a (news) sitemap
+            yield from self._sitemap(data, location, feed_url)
             return
         checked = _parseable(data, location)
         entry_count = checked.entry_count
