@@ -252,6 +252,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("readers", help="list the registered readers")
 
+    find = commands.add_parser(
+        "discover",
+        help="find the feeds of pages (declared links, Link headers, robots.txt sitemaps, "
+        "the usual places) and print a feeds file",
+    )
+    find.add_argument("pages", nargs="+", metavar="URL")
+    find.add_argument("--opml", action="store_true", help="print OPML instead of a plain list")
+    find.add_argument(
+        "--max-requests",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="requests sent per page asked about, all steps together (default 10)",
+    )
+    find.add_argument(
+        "--allow-private-addresses",
+        action="store_true",
+        help="let the requests reach loopback, private and other non-public addresses",
+    )
+
     feeds = commands.add_parser("feeds", help="feed lists: export what a state file polls")
     feeds_commands = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
     export = feeds_commands.add_parser(
@@ -367,6 +387,36 @@ def _cmd_readers(out: IO[str]) -> int:
         prefixes = " ".join(registration.url_prefixes) or "-"
         out.write(f"{registration.name}\tsuffixes: {suffixes}\turls: {prefixes}\n")
     return EXIT_OK
+
+
+def _cmd_discover(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from newsingest.discover import discover  # noqa: PLC0415 - imports httpx
+    from newsingest.readers.opml import write_opml  # noqa: PLC0415
+
+    try:
+        limit = {} if args.max_requests is None else {"max_requests": args.max_requests}
+        found = discover(args.pages, allow_private=args.allow_private_addresses, **limit)
+    except ValueError as error:
+        err.write(f"newsingest discover: error: {error}\n")
+        return EXIT_USAGE
+    feeds: dict[str, Subscription] = {}
+    for result in found:
+        for problem in result.problems:
+            err.write(f"warning: {problem}\n")
+        err.write(
+            f"{result.page}: {_plural(len(result.feeds), 'feed')}, "
+            f"{_plural(len(result.sitemaps), 'sitemap')} ({_plural(result.requests, 'request')})\n"
+        )
+        for feed in result.feeds:
+            feeds.setdefault(feed.url, feed)
+    if args.opml:
+        write_opml(list(feeds.values()), out, title="newsingest discover")
+    else:
+        out.writelines(f"{url}\n" for url in feeds)
+        sitemaps = dict.fromkeys(url for result in found for url in result.sitemaps)
+        out.writelines(f"# sitemap: {url}\n" for url in sitemaps)
+    missed = any(not (result.feeds or result.sitemaps) for result in found)
+    return EXIT_SOME_FAILED if missed else EXIT_OK
 
 
 def _cmd_feeds(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -763,6 +813,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_state(args, sys.stdout)
         if args.command == "feeds":
             return _cmd_feeds(args, sys.stdout, err)
+        if args.command == "discover":
+            return _cmd_discover(args, sys.stdout, err)
         return _cmd_ingest(args, err)
     except NewsIngestError as error:
         err.write(f"newsingest: error: {error}\n")
