@@ -92,6 +92,7 @@ def test_every_corpus_feed_is_read_without_unreported_loss() -> None:
             ours = len(SPACE.sub("", "".join((*article.body, article.summary or ""))))
             if theirs and ours < 0.9 * theirs:
                 short.append((path.name, index, ours, theirs))
+    print(f"\ncorpus: {len(files)} files, {entries} feedparser entries, {refused} refused whole")
     assert entries > 5000
     assert refused < len(files) / 10
     assert uncounted == []
