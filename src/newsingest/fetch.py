@@ -73,21 +73,6 @@ READ_AHEAD_BYTES: Final = 64 * 1024 * 1024
 READ_AHEAD_URLS: Final = 1024
 
 
-def _read_ahead_full(window: deque[Future[FetchResult | FetchError]]) -> bool:
-    """True when ``window`` holds as much ahead of its first entry as allowed."""
-    if len(window) >= READ_AHEAD_URLS:
-        return True
-    finished = 0
-    size = 0
-    for future in window:
-        if future.done():
-            finished += 1
-            outcome = future.result()
-            if isinstance(outcome, FetchResult):
-                size += len(outcome.content)
-    return finished >= READ_AHEAD_RESULTS or size >= READ_AHEAD_BYTES
-
-
 #: Content codings offered: the ones :class:`Fetcher` decodes within its limits.
 ACCEPT_ENCODING: Final = "gzip, deflate"
 
@@ -172,6 +157,126 @@ class HostPacer:
                 return action()
             finally:
                 self._next[host] = time.monotonic() + self._delay
+
+
+class _HostDispatcher:
+    """Run fetches on a thread pool, in input order, within per-host limits."""
+
+    def __init__(
+        self,
+        one: Callable[[str], FetchResult | FetchError],
+        concurrency: int,
+        per_host: int | None,
+        delay: float,
+    ) -> None:
+        self._one = one
+        self._concurrency = concurrency
+        self._per_host = per_host
+        self._delay = delay
+        self._busy: dict[str, int] = {}
+        self._free_at: dict[str, float] = {}  # monotonic time a host may be asked again
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._events = 0  # fetches finished: a change missed between look and wait
+
+    def _allowed(self, host: str, now: float) -> bool:
+        if self._per_host is None:
+            return True
+        return self._busy.get(host, 0) < self._per_host and self._free_at.get(host, 0.0) <= now
+
+    def _task(self, url: str, host: str) -> FetchResult | FetchError:
+        try:
+            return self._one(url)
+        finally:
+            with self._lock:
+                self._busy[host] -= 1
+                self._free_at[host] = time.monotonic() + self._delay
+
+    def _wake(self, _future: Future[FetchResult | FetchError]) -> None:
+        with self._changed:
+            self._events += 1
+            self._changed.notify_all()
+
+    def run(self, urls: Iterator[str]) -> Iterator[FetchResult | FetchError]:
+        window: deque[tuple[str, str, Future[FetchResult | FetchError] | None]] = deque()
+        exhausted = False
+        with ThreadPoolExecutor(
+            max_workers=self._concurrency, thread_name_prefix="newsingest-fetch"
+        ) as pool:
+            try:
+                while True:
+                    while (
+                        not exhausted and len(window) < READ_AHEAD_URLS and not _ahead_full(window)
+                    ):
+                        url = next(urls, None)
+                        if url is None:
+                            exhausted = True
+                            break
+                        window.append((url, (urlsplit(url).hostname or "").lower(), None))
+                    if not window:
+                        return
+                    with self._lock:
+                        seen = self._events
+                    window = self._submit(pool, window)
+                    first = window[0][2]
+                    if first is not None and first.done():
+                        yield first.result()
+                        window.popleft()
+                        continue
+                    with self._changed:  # a fetch ends, or a host's delay runs out
+                        if self._events == seen:
+                            self._changed.wait(timeout=self._wait_for(window))
+            finally:
+                for _, _, future in window:
+                    if future is not None:
+                        future.cancel()
+
+    def _submit(
+        self,
+        pool: ThreadPoolExecutor,
+        window: deque[tuple[str, str, Future[FetchResult | FetchError] | None]],
+    ) -> deque[tuple[str, str, Future[FetchResult | FetchError] | None]]:
+        """Start every waiting URL whose host and the pool have room, in input order."""
+        now = time.monotonic()
+        running = sum(1 for _, _, future in window if future is not None and not future.done())
+        started: deque[tuple[str, str, Future[FetchResult | FetchError] | None]] = deque()
+        for url, host, future in window:
+            task = future
+            if task is None and running < self._concurrency:
+                with self._lock:
+                    ready = self._allowed(host, now)
+                    if ready:
+                        self._busy[host] = self._busy.get(host, 0) + 1
+                if ready:
+                    task = pool.submit(self._task, url, host)
+                    task.add_done_callback(self._wake)  # after the result is set
+                    running += 1
+            started.append((url, host, task))
+        return started
+
+    def _wait_for(
+        self, window: deque[tuple[str, str, Future[FetchResult | FetchError] | None]]
+    ) -> float:
+        """How long nothing can change but a host's delay running out."""
+        now = time.monotonic()
+        waits = [self._free_at.get(host, 0.0) - now for _, host, f in window if f is None]
+        upcoming = [wait for wait in waits if wait > 0]
+        return min([*upcoming, 0.05]) if upcoming else 0.05
+
+
+def _ahead_full(
+    window: deque[tuple[str, str, Future[FetchResult | FetchError] | None]],
+) -> bool:
+    """True when ``window`` holds as many finished results ahead of its first as allowed."""
+    finished = 0
+    size = 0
+    for _, _, future in window:
+        if future is not None and future.done():
+            finished += 1
+            outcome = future.result()
+            if isinstance(outcome, FetchResult):
+                size += len(outcome.content)
+    return finished >= READ_AHEAD_RESULTS or size >= READ_AHEAD_BYTES
 
 
 class Fetcher:
@@ -508,6 +613,7 @@ class Fetcher:
         headers: Mapping[str, str] | None = None,
         conditional: bool = True,
         update_validators: bool = True,
+        per_host: int | None = None,
         per_host_delay: float = 0.0,
     ) -> Iterator[FetchResult | FetchError]:
         """Fetch ``urls`` on at most ``concurrency`` threads.
@@ -519,42 +625,32 @@ class Fetcher:
         :data:`READ_AHEAD_RESULTS` finished results, :data:`READ_AHEAD_BYTES` of
         their content and :data:`READ_AHEAD_URLS` URLs waiting in all.
 
-        With ``per_host_delay``, requests to one host never overlap and start at
-        least that many seconds after the previous one ended (politeness when
-        fetching many pages of one site). Other exceptions (bugs) propagate.
+        Politeness: with ``per_host``, at most that many requests to one host are
+        in flight at once; with ``per_host_delay`` (which implies ``per_host=1``
+        when not given), a request to a host starts at least that many seconds
+        after the previous one to it ended. A URL waiting for its host never
+        holds a thread: requests to other hosts go ahead of it, whatever the
+        order of ``urls``. Other exceptions (bugs) propagate.
         """
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         if per_host_delay < 0:
             raise ValueError("per_host_delay must not be negative")
+        if per_host is not None and per_host < 1:
+            raise ValueError("per_host must be at least 1")
+        if per_host is None and per_host_delay > 0:
+            per_host = 1
         options: dict[str, Any] = {
             "headers": headers,
             "conditional": conditional,
             "update_validators": update_validators,
         }
-        pacer = HostPacer(per_host_delay, time.sleep) if per_host_delay > 0 else None
 
         def one(url: str) -> FetchResult | FetchError:
             try:
-                if pacer is not None:
-                    return pacer.run(url, lambda: self.fetch(url, **options))
                 return self.fetch(url, **options)
             except FetchError as error:
                 return error
 
-        window: deque[Future[FetchResult | FetchError]] = deque()
-        with ThreadPoolExecutor(
-            max_workers=concurrency, thread_name_prefix="newsingest-fetch"
-        ) as pool:
-            try:
-                for url in urls:
-                    window.append(pool.submit(one, url))
-                    # Hand over what is ready; wait for the first only when the
-                    # read-ahead is full, so one slow page does not stall the rest.
-                    while window and (window[0].done() or _read_ahead_full(window)):
-                        yield window.popleft().result()
-                while window:
-                    yield window.popleft().result()
-            finally:
-                for future in window:
-                    future.cancel()
+        dispatcher = _HostDispatcher(one, concurrency, per_host, per_host_delay)
+        return dispatcher.run(iter(urls))
