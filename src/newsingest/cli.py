@@ -19,7 +19,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -159,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DB",
         help="SQLite seen-store: remembers keys across runs and feed "
         "validators (ETag / Last-Modified) for conditional polling",
+    )
+    _add_polling_options(run)
+    run.add_argument(
+        "--due-only",
+        action="store_true",
+        help="with --state: poll only the feeds that are due (see newsingest state feeds); "
+        "local files are always read",
     )
     run.add_argument(
         "--also-seen",
@@ -304,12 +311,77 @@ def build_parser() -> argparse.ArgumentParser:
         "(recorded by ingest --also-seen)",
     )
     seen_cmd.add_argument("db", metavar="DB")
+    feeds_cmd = state_commands.add_parser(
+        "feeds",
+        help="each polled feed's health and schedule: last status, failures, last new "
+        "item, next poll, disabled",
+    )
+    feeds_cmd.add_argument("db", metavar="DB")
+    feeds_cmd.add_argument(
+        "--json", action="store_true", help="one JSON object a feed, with its poll history"
+    )
     prune_cmd = state_commands.add_parser("prune", help="forget keys first seen long ago")
     prune_cmd.add_argument("db", metavar="DB")
     prune_cmd.add_argument(
         "--older-than", required=True, type=_age, metavar="AGE", help="e.g. 90d, 12h, 30m"
     )
     return parser
+
+
+def _add_polling_options(parser: argparse.ArgumentParser) -> None:
+    """Options of every command that polls feeds: politeness and scheduling."""
+    parser.add_argument(
+        "--user-agent",
+        metavar="UA",
+        help="the User-Agent header (default: newsingest/VERSION (+project URL))",
+    )
+    parser.add_argument(
+        "--per-host",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="requests in flight to one host at most (default 1); hosts run concurrently",
+    )
+    parser.add_argument(
+        "--per-host-delay",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="pause between the end of one request to a host and the next "
+        "(default: 0 for feeds, 1 for --fetch pages)",
+    )
+    parser.add_argument(
+        "--min-interval",
+        type=_age,
+        default=timedelta(minutes=5),
+        metavar="AGE",
+        help="with --state: the shortest interval between polls of one feed (default 5m)",
+    )
+    parser.add_argument(
+        "--max-interval",
+        type=_age,
+        default=timedelta(hours=24),
+        metavar="AGE",
+        help="with --state: the longest interval between polls of one feed (default 24h)",
+    )
+    parser.add_argument(
+        "--max-failures",
+        type=_positive_int,
+        default=30,
+        metavar="N",
+        help="with --state: disable a feed after N consecutive failures (default 30; "
+        "410 Gone disables at once)",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 86_400:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 86400, got {text!r}")
+    return value
 
 
 def _fraction(text: str) -> float:
@@ -369,6 +441,8 @@ def _cmd_state(args: argparse.Namespace, out: IO[str]) -> int:
 
     if args.state_command == "info":
         out.write(json.dumps(state_info(args.db), indent=2, sort_keys=True) + "\n")
+    elif args.state_command == "feeds":
+        _feed_table(args.db, args.json, out)
     elif args.state_command == "also-seen":
         for story in also_seen(args.db):
             out.write(json.dumps(story, sort_keys=True) + "\n")
@@ -377,6 +451,39 @@ def _cmd_state(args: argparse.Namespace, out: IO[str]) -> int:
         seconds = int(args.older_than.total_seconds())
         out.write(json.dumps({"removed": removed, "older_than_seconds": seconds}) + "\n")
     return EXIT_OK
+
+
+def _feed_table(db: str, as_json: bool, out: IO[str]) -> None:
+    from newsingest.state import feed_statuses  # noqa: PLC0415
+
+    statuses = feed_statuses(db)
+    if as_json:
+        for status in statuses:
+            out.write(json.dumps(status.to_json(), sort_keys=True) + "\n")
+        return
+    header = ("STATUS", "FAILS", "LAST NEW", "NEXT POLL", "FEED")
+    rows = [header]
+    for status in statuses:
+        shown = f"{status.last_status or '-'} {status.last_reason or ''}".strip()
+        if status.disabled is not None:
+            shown = "disabled"
+        rows.append(
+            (
+                shown,
+                str(status.failures),
+                _short_time(status.last_new),
+                "-" if status.disabled is not None else _short_time(status.next_poll),
+                status.url + (f"  ({status.disabled})" if status.disabled else ""),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    for row in rows:
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)))
+        out.write(f"  {row[-1]}\n")
+
+
+def _short_time(value: datetime | None) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M")
 
 
 def _cmd_readers(out: IO[str]) -> int:
@@ -484,6 +591,30 @@ def _sources(args: argparse.Namespace, err: IO[str]) -> list[Any]:
     return sources
 
 
+def _due_only(state: str, sources: list[Any], err: IO[str] | None) -> list[Any]:
+    """The sources to read now: local ones, and the feed URLs that are due."""
+    from newsingest.readers import is_url  # noqa: PLC0415
+    from newsingest.schedule import is_due  # noqa: PLC0415
+    from newsingest.state import SQLiteStore  # noqa: PLC0415
+
+    now = datetime.now(timezone.utc)
+    with SQLiteStore(state) as store:
+        statuses = store.feed_statuses()
+    kept = [s for s in sources if not is_url(s) or is_due(statuses.get(str(s)), now)]
+    feeds = [str(s) for s in sources if is_url(s)]
+    if err is not None and feeds:
+        waiting = [statuses[url] for url in feeds if url not in kept and url in statuses]
+        disabled = sum(1 for status in waiting if status.disabled is not None)
+        upcoming = [st.next_poll for st in waiting if st.disabled is None and st.next_poll]
+        line = f"newsingest: {len(feeds) - len(waiting)} of {_plural(len(feeds), 'feed')} due"
+        if upcoming:
+            line += f"; the next at {min(upcoming).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        if disabled:
+            line += f"; {disabled} disabled (newsingest state feeds {state})"
+        err.write(line + "\n")
+    return kept
+
+
 def _remember(state: str, subscriptions: list[Subscription]) -> None:
     from newsingest.state import SQLiteStore  # noqa: PLC0415
 
@@ -498,15 +629,34 @@ def _registry(args: argparse.Namespace) -> ReaderRegistry:
     registry = default_registry().copy()
     if not args.no_plugins:
         registry.load_entry_points()
-    if args.allow_private_addresses:
-        from newsingest.readers.feed import FeedReader  # noqa: PLC0415
-        from newsingest.readers.sitemap import SitemapReader  # noqa: PLC0415
+    from newsingest.readers.feed import FeedReader  # noqa: PLC0415
+    from newsingest.readers.sitemap import SitemapReader  # noqa: PLC0415
 
-        for name, kind in (("feed", FeedReader), ("sitemap", SitemapReader)):
-            # Only the built-in readers are swapped; a plugin keeps its own policy.
-            if name in registry and type(registry.get(name)) is kind:
-                registry.register(kind(allow_private=True), replace=True)
+    # Only the built-in readers are swapped; a plugin keeps its own policy.
+    if "feed" in registry and type(registry.get("feed")) is FeedReader:
+        registry.register(_feed_reader(args), replace=True)
+    if args.allow_private_addresses and type(registry.get("sitemap")) is SitemapReader:
+        registry.register(SitemapReader(allow_private=True), replace=True)
     return registry
+
+
+def _feed_reader(args: argparse.Namespace) -> Any:
+    """The feed reader the options ask for: address policy, politeness, schedule."""
+    from newsingest.readers.feed import FeedReader  # noqa: PLC0415
+    from newsingest.schedule import PollPolicy  # noqa: PLC0415
+
+    return FeedReader(
+        allow_private=args.allow_private_addresses,
+        per_host=args.per_host,
+        per_host_delay=args.per_host_delay or 0.0,
+        user_agent=args.user_agent,
+        policy=PollPolicy(
+            min_interval=args.min_interval,
+            max_interval=args.max_interval,
+            first_interval=max(args.min_interval, min(args.max_interval, timedelta(minutes=30))),
+            max_failures=args.max_failures,
+        ),
+    )
 
 
 def _usage_problem(args: argparse.Namespace, sources: list[Any], registry: ReaderRegistry) -> str:
@@ -515,6 +665,10 @@ def _usage_problem(args: argparse.Namespace, sources: list[Any], registry: Reade
         return "no SOURCE given (try --help)"
     if args.quarantine is None and args.on_error == "quarantine":
         return "--on-error quarantine needs --quarantine FILE"
+    if args.due_only and args.state is None:
+        return "--due-only needs --state DB (that is where each feed's schedule is kept)"
+    if args.min_interval > args.max_interval or not args.min_interval:
+        return "--min-interval must be above 0 and at most --max-interval"
     if args.also_seen and args.state is None:
         return "--also-seen needs --state DB (that is where the sources are recorded)"
     if args.reader is not None and args.reader not in registry:
@@ -524,7 +678,11 @@ def _usage_problem(args: argparse.Namespace, sources: list[Any], registry: Reade
 
 def _exit_code(report: RunReport, failed_hard: bool) -> int:
     failed = bool(report.error_count) or failed_hard
-    if failed and report.emitted == 0 and report.duplicate_count == 0:
+    nothing_kept = report.emitted == 0 and report.duplicate_count == 0
+    # Sources that failed beside others that answered with nothing to read (feeds
+    # unchanged since the last poll): a partial failure, not "nothing could be read".
+    unchanged_beside = report.read == 0 and report.failed_sources < report.sources
+    if failed and nothing_kept and not unchanged_beside:
         return EXIT_USAGE  # nothing could be read
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
@@ -597,6 +755,10 @@ def _cmd_ingest(args: argparse.Namespace, err: IO[str]) -> int:
     if problem:
         err.write(f"newsingest ingest: error: {problem}\n")
         return EXIT_USAGE
+    if args.due_only:
+        sources = _due_only(args.state, sources, None if args.quiet else err)
+        if not sources:
+            return EXIT_OK  # nothing due: a cheap run, as cron every minute wants
     report = RunReport(per_source=[] if args.report else None)
     started = time.monotonic()
     try:
@@ -701,15 +863,23 @@ def _start(job: _Job, options: dict[str, Any]) -> IngestRun:
         **options,
         on_duplicate=None if outputs.duplicates is None else _writes(outputs.duplicates),
         before_commit=outputs.commit,
-        fetch={"concurrency": args.concurrency, "allow_private": args.allow_private_addresses}
-        if args.fetch
-        else False,
+        fetch=_fetch_options(args) if args.fetch else False,
         concurrency=args.concurrency,
         workers=args.workers,
         report=job.report,
         exclude=[p for p in own_files if p != "-"],
         on_skip=_said_skip(err) if args.verbose and not args.quiet else None,
     )
+
+
+def _fetch_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "concurrency": args.concurrency,
+        "allow_private": args.allow_private_addresses,
+    }
+    if args.per_host_delay is not None:
+        options["per_host_delay"] = args.per_host_delay
+    return options
 
 
 def _said_skip(err: IO[str]) -> Callable[[str, str], None]:

@@ -248,7 +248,9 @@ class UnsupportedSourceError(SourceError, ValueError):
 
 
 class FetchError(SourceError):
-    """An HTTP transfer failed; ``status`` holds the HTTP status when there was one."""
+    """An HTTP transfer failed; ``status`` holds the HTTP status when there was one,
+    ``headers`` the error response's headers (names lower-cased; ``Retry-After``
+    is what a scheduler needs of a ``429`` or ``503``)."""
 
     default_reason = "fetch_failed"
 
@@ -259,9 +261,11 @@ class FetchError(SourceError):
         source: str | None = None,
         reason: str | None = None,
         status: int | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message, source=source, reason=reason)
         self.status = status
+        self.headers: Mapping[str, str] = {k.lower(): v for k, v in (headers or {}).items()}
 
 
 class ParseError(SourceError, ValueError):

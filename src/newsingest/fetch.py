@@ -465,6 +465,7 @@ class Fetcher:
                     source=url if final_url == url else f"{url} -> {final_url}",
                     reason=f"http_{status}",
                     status=status,
+                    headers=dict(response.headers),
                 )
             return FetchResult(
                 url=url,

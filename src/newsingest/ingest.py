@@ -248,6 +248,7 @@ def _expanded(
                 yield source
         except SourceError as error:
             policy.reject(error, None)
+            report.failed_sources += 1
             if report.per_source is not None:
                 report.per_source.append(
                     {

@@ -47,14 +47,18 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Final, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, runtime_checkable
 
 from newsingest.exceptions import SourceNotFoundError, StoreError
 from newsingest.model import format_utc
 
+if TYPE_CHECKING:
+    from newsingest.schedule import FeedStatus
+
 __all__ = [
     "STORE_SCHEMA_VERSION",
     "FeedRow",
+    "FeedStatusStore",
     "MemoryStore",
     "NearSignature",
     "SQLiteStore",
@@ -63,6 +67,7 @@ __all__ = [
     "ValidatorStore",
     "also_seen",
     "claim_keys",
+    "feed_statuses",
     "open_store",
     "prune",
     "state_info",
@@ -70,7 +75,9 @@ __all__ = [
 ]
 
 #: Layout version of the SQLite file; a file with another version is refused.
-STORE_SCHEMA_VERSION: Final = 1
+STORE_SCHEMA_VERSION: Final = 2
+# Layouts an older newsingest wrote that this one upgrades in place (tables added only).
+_UPGRADABLE: Final = frozenset({"1"})
 
 # SQLite accepts 32766 host parameters since 3.32; stay far below for older builds.
 _LOOKUP_CHUNK: Final = 500
@@ -110,6 +117,13 @@ CREATE TABLE IF NOT EXISTS feeds (
     categories TEXT NOT NULL,      -- JSON list
     position   INTEGER NOT NULL,   -- first-seen order
     added      INTEGER NOT NULL    -- unix seconds, UTC
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS feed_status (
+    url        TEXT PRIMARY KEY,
+    next_poll  INTEGER,            -- unix seconds, UTC (NULL: due now)
+    disabled   TEXT,               -- why the feed is no longer polled (NULL: enabled)
+    status     TEXT NOT NULL,      -- JSON: newsingest.schedule.FeedStatus.to_json()
+    recent     TEXT NOT NULL       -- JSON list: identities of the last poll's items
 ) WITHOUT ROWID;
 """
 
@@ -197,6 +211,20 @@ class ValidatorStore(Protocol):
 
 
 @runtime_checkable
+class FeedStatusStore(Protocol):
+    """Where each polled feed's health and schedule live between polls
+    (:class:`~newsingest.schedule.FeedStatus`). Safe to call from several threads."""
+
+    def feed_status(self, url: str) -> FeedStatus | None:
+        """The status of ``url``, staged one included; ``None`` for a feed never polled."""
+        ...  # abstract
+
+    def set_feed_status(self, status: FeedStatus) -> None:
+        """Remember (a :class:`SeenStore`: stage) a feed's status."""
+        ...  # abstract
+
+
+@runtime_checkable
 class SeenStore(ValidatorStore, Protocol):
     """What the :class:`~newsingest.dedup.Deduplicator` needs from a memory of seen keys.
 
@@ -280,10 +308,24 @@ class MemoryStore:
         self._seen: dict[str, _Row] = {}
         self._near: dict[str, NearSignature] = {}
         self._validators: dict[str, tuple[str | None, str | None]] = {}
+        self._feeds: dict[str, FeedStatus] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._seen)
+
+    def feed_status(self, url: str) -> FeedStatus | None:
+        with self._lock:
+            return self._feeds.get(url)
+
+    def set_feed_status(self, status: FeedStatus) -> None:
+        with self._lock:
+            self._feeds[status.url] = status
+
+    def feed_statuses(self) -> dict[str, FeedStatus]:
+        """Every feed's status, by URL."""
+        with self._lock:
+            return dict(self._feeds)
 
     def lookup(self, keys: Sequence[str]) -> dict[str, SeenEntry]:
         seen = self._seen
@@ -387,6 +429,7 @@ class SQLiteStore:
         self._staged: dict[str, SeenEntry] = {}
         self._staged_near: dict[str, NearSignature] = {}
         self._staged_validators: dict[str, tuple[str | None, str | None, int]] = {}
+        self._staged_feeds: dict[str, FeedStatus] = {}
         # Fetchers may poll feeds from several threads; validators are guarded by this lock.
         self._lock = threading.Lock()
 
@@ -414,6 +457,11 @@ class SQLiteStore:
             db.execute(
                 "INSERT INTO meta (name, value) VALUES ('schema_version', ?), ('created', ?)",
                 (str(STORE_SCHEMA_VERSION), str(_now_s())),
+            )
+        elif row[0] in _UPGRADABLE:  # the tables it lacked were created above
+            db.execute(
+                "UPDATE meta SET value = ? WHERE name = 'schema_version'",
+                (str(STORE_SCHEMA_VERSION),),
             )
         elif row[0] != str(STORE_SCHEMA_VERSION):
             raise StoreError(
@@ -505,6 +553,29 @@ class SQLiteStore:
         with self._lock:
             self._staged_validators[url] = (etag, last_modified, _now_s())
 
+    def feed_status(self, url: str) -> FeedStatus | None:
+        with self._lock:
+            staged = self._staged_feeds.get(url)
+            if staged is not None:
+                return staged
+            row = self._db.execute(
+                "SELECT status, recent FROM feed_status WHERE url = ?", (url,)
+            ).fetchone()
+        return None if row is None else _feed_status(row[0], row[1])
+
+    def set_feed_status(self, status: FeedStatus) -> None:
+        """Stage a feed's status (written at the next :meth:`commit`)."""
+        with self._lock:
+            self._staged_feeds[status.url] = status
+
+    def feed_statuses(self) -> dict[str, FeedStatus]:
+        """Every feed's status, by URL (staged ones included)."""
+        with self._lock:
+            rows = self._db.execute("SELECT url, status, recent FROM feed_status").fetchall()
+            staged = dict(self._staged_feeds)
+        found = {url: _feed_status(status, recent) for url, status, recent in rows}
+        return {**found, **staged}
+
     def remember_feeds(self, feeds: Iterable[FeedRow]) -> None:
         """Record the feeds a run polls (at once, in their own transaction): what
         ``newsingest feeds export`` writes back out. A feed already known keeps its
@@ -527,8 +598,10 @@ class SQLiteStore:
         """Write everything staged in one transaction; on failure nothing is lost from staging."""
         with self._lock:
             staged_validators = dict(self._staged_validators)
-        if not (self._staged or self._staged_near or staged_validators):
+            staged_feeds = dict(self._staged_feeds)
+        if not (self._staged or self._staged_near or staged_validators or staged_feeds):
             return
+        feeds = sorted(_feed_row(status) for status in staged_feeds.values())
         # Sorted keys touch B-tree pages in order, which keeps big batches cache-friendly.
         # A kept article's own key points at itself; storing NULL there keeps rows small.
         seen = sorted(
@@ -560,12 +633,20 @@ class SQLiteStore:
                 validators,
             )
             db.executemany("DELETE FROM validators WHERE url = ?", forgotten)
+            db.executemany(
+                "INSERT OR REPLACE INTO feed_status (url, next_poll, disabled, status, recent) "
+                "VALUES (?, ?, ?, ?, ?)",
+                feeds,
+            )
 
         with self._lock:
             self._write(work)
             for url, value in staged_validators.items():
                 if self._staged_validators.get(url) == value:
                     del self._staged_validators[url]
+            for url, status in staged_feeds.items():
+                if self._staged_feeds.get(url) is status:
+                    del self._staged_feeds[url]
         self._staged.clear()
         self._staged_near.clear()
 
@@ -578,6 +659,35 @@ class SQLiteStore:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _feed_status(status: str, recent: str) -> FeedStatus:
+    from newsingest.schedule import FeedStatus  # noqa: PLC0415 - keeps import newsingest light
+
+    return FeedStatus.from_json(json.loads(status), json.loads(recent))
+
+
+def _feed_row(status: FeedStatus) -> tuple[str, int | None, str | None, str, str]:
+    next_poll = None if status.next_poll is None else int(status.next_poll.timestamp())
+    return (
+        status.url,
+        next_poll,
+        status.disabled,
+        json.dumps(status.to_json(), sort_keys=True),
+        json.dumps(list(status.recent)),
+    )
+
+
+def feed_statuses(path: str | os.PathLike[str]) -> list[FeedStatus]:
+    """Every polled feed's status in a state file, by URL.
+
+    Raises:
+        SourceNotFoundError: no file at ``path``.
+        StoreError: the file is not a newsingest state file of a known layout.
+    """
+    with _existing(path) as store:
+        found = store.feed_statuses()
+    return [found[url] for url in sorted(found)]
 
 
 def open_store(path: str | os.PathLike[str] | None) -> MemoryStore | SQLiteStore:

@@ -47,6 +47,8 @@ class RunReport:
 
     Attributes:
         sources: sources opened (files, URLs, streams).
+        failed_sources: sources that could not be read at all (missing, a feed URL
+            that failed, a document that is not a feed...).
         read: records the readers produced (articles plus rejected records).
         emitted: articles yielded to the caller.
         errors: rejected records and sources, by reason code.
@@ -68,6 +70,7 @@ class RunReport:
     """
 
     sources: int = 0
+    failed_sources: int = 0
     read: int = 0
     emitted: int = 0
     errors: Counter[str] = attrs.field(factory=Counter)
@@ -110,6 +113,7 @@ class RunReport:
         """JSON-safe form of the report."""
         return {
             "sources": self.sources,
+            "failed_sources": self.failed_sources,
             "read": self.read,
             "emitted": self.emitted,
             "errors": dict(sorted(self.errors.items())),
@@ -277,6 +281,7 @@ class Policy:
                     counts["read"] += 1
                 else:
                     mark.failed = True
+                    report.failed_sources += 1
                 counts["errors"] += 1
                 self.reject(item.error, item.reader)
             elif isinstance(item, Warned):

@@ -44,6 +44,7 @@ Real text almost never has that shape; double-encoded feeds often do.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -79,7 +80,8 @@ from newsingest.readers.jsonfeed import is_json_feed, parse_json_feed
 from newsingest.readers.opml import Subscription, is_opml, parse_subscriptions
 from newsingest.readers.sitemap import fetcher_follow, is_sitemap, parse_sitemap
 from newsingest.readers.urllist import clean_line
-from newsingest.state import ValidatorStore
+from newsingest.schedule import PollOutcome, PollPolicy, after_poll, feed_hint
+from newsingest.state import FeedStatusStore, ValidatorStore
 
 __all__ = [
     "FEED_ACCEPT",
@@ -350,6 +352,11 @@ class FeedReader:
         now: datetime | None = None,
         max_future: timedelta | None = timedelta(hours=48),
         allow_private: bool = False,
+        per_host: int | None = 1,
+        per_host_delay: float = 0.0,
+        user_agent: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+        policy: PollPolicy | None = None,
     ) -> None:
         if fetcher is not None and validators is not None:
             raise ValueError("give a fetcher (with its own validators) or validators, not both")
@@ -360,6 +367,11 @@ class FeedReader:
         self.now = now
         self.max_future = max_future
         self.allow_private = allow_private
+        self.per_host = per_host
+        self.per_host_delay = per_host_delay
+        self.user_agent = user_agent
+        self.clock = clock
+        self.policy = policy
 
     def with_state(self, state: ValidatorStore) -> FeedReader:
         """A reader like this one whose fetches send and remember ``state``'s validators.
@@ -372,6 +384,11 @@ class FeedReader:
             now=self.now,
             max_future=self.max_future,
             allow_private=self.allow_private,
+            per_host=self.per_host,
+            per_host_delay=self.per_host_delay,
+            user_agent=self.user_agent,
+            clock=self.clock,
+            policy=self.policy,
         )
 
     def sniff(self, head: bytes) -> bool:
@@ -403,27 +420,70 @@ class FeedReader:
             )
         yield from self.parse(data, location=name)
 
+    def _new_fetcher(self) -> Fetcher:
+        options: dict[str, Any] = {} if self.user_agent is None else {"user_agent": self.user_agent}
+        return Fetcher(validators=self.validators, allow_private=self.allow_private, **options)
+
+    def _poll_log(self) -> _PollLog | None:
+        """Where each poll's outcome goes: the validator store, when it keeps feed status."""
+        store = self.validators
+        if self.fetcher is not None:
+            store = self.fetcher.validators
+        if not isinstance(store, FeedStatusStore):
+            return None
+        return _PollLog(store, self.clock or _utc_now, self.policy)
+
     def _read_url(self, url: str) -> Iterator[ReaderItem]:
         fetcher = self.fetcher
         owned = fetcher is None
         if fetcher is None:
-            fetcher = Fetcher(validators=self.validators, allow_private=self.allow_private)
+            fetcher = self._new_fetcher()
+        log = self._poll_log()
         try:
-            result = fetcher.fetch(url, headers={"Accept": FEED_ACCEPT}, update_validators=False)
-            if result.not_modified:
-                return
-            yield from self.parse(
-                result.content,
-                location=url,
-                feed_url=result.final_url,
-                charset=result.charset,
-            )
-            # Validators are stored only once every entry has been handed over:
-            # a consumer that stops early gets the feed again next poll.
-            fetcher.remember(result)
+            try:
+                result = fetcher.fetch(
+                    url, headers={"Accept": FEED_ACCEPT}, update_validators=False
+                )
+            except FetchError as error:
+                if log is not None:
+                    log.failed(url, error)
+                raise
+            yield from self._polled(fetcher, result, log)
         finally:
             if owned:
                 fetcher.close()
+
+    def _polled(
+        self, fetcher: Fetcher, result: FetchResult, log: _PollLog | None
+    ) -> Iterator[ReaderItem]:
+        """The items of one fetched feed; validators and the poll recorded once all
+        were handed over (a consumer that stops early gets the feed again next poll)."""
+        if result.not_modified:
+            if log is not None:
+                log.unchanged(result)
+            return
+        notes = _Notes()
+        try:
+            items = self._parse(
+                result.content,
+                location=result.url,
+                feed_url=result.final_url,
+                charset=result.charset,
+                notes=notes,
+            )
+            for item in items:
+                if log is not None and isinstance(item, Article):
+                    notes.items.append(_identity(item))
+                yield item
+        except ParseError as error:
+            if log is not None:
+                log.unusable(result, error)
+            raise
+        fetcher.remember(result)
+        if log is not None:
+            gap = log.read(result, notes)
+            if gap is not None:
+                yield gap
 
     def read_many(
         self, urls: Iterable[str], *, concurrency: int = 8
@@ -439,32 +499,29 @@ class FeedReader:
         fetcher = self.fetcher
         owned = fetcher is None
         if fetcher is None:
-            fetcher = Fetcher(validators=self.validators, allow_private=self.allow_private)
+            fetcher = self._new_fetcher()
+        log = self._poll_log()
         outcomes: Iterator[FetchResult | FetchError] = iter(())
         try:
+            urls = list(urls)
             outcomes = fetcher.fetch_many(
                 urls,
                 concurrency=concurrency,
                 headers={"Accept": FEED_ACCEPT},
                 update_validators=False,
+                per_host=self.per_host,
+                per_host_delay=self.per_host_delay,
             )
-            for outcome in outcomes:
+            for url, outcome in zip(urls, outcomes, strict=True):  # one per URL, in order
                 if isinstance(outcome, FetchError):
+                    if log is not None:
+                        log.failed(url, outcome)
                     yield outcome
                     continue
-                if outcome.not_modified:
-                    continue
                 try:
-                    yield from self.parse(
-                        outcome.content,
-                        location=outcome.url,
-                        feed_url=outcome.final_url,
-                        charset=outcome.charset,
-                    )
+                    yield from self._polled(fetcher, outcome, log)
                 except ParseError as error:
                     yield error
-                    continue
-                fetcher.remember(outcome)
         finally:
             # Stop queued fetches now rather than when the generator is collected.
             closer = getattr(outcomes, "close", None)
@@ -504,6 +561,17 @@ class FeedReader:
         Raises:
             ParseError: the document is not a feed or declares entities.
         """
+        return self._parse(data, location=location, feed_url=feed_url, charset=charset)
+
+    def _parse(
+        self,
+        data: bytes,
+        *,
+        location: str,
+        feed_url: str | None = None,
+        charset: str | None = None,
+        notes: _Notes | None = None,
+    ) -> Iterator[ReaderItem]:
         if is_json_feed(data[:SNIFF_BYTES]):  # a polled URL serving JSON Feed
             yield from parse_json_feed(data, location=location, feed_url=feed_url)
             return
@@ -555,6 +623,8 @@ class FeedReader:
                 reason="bozo",
             )
         feed = result.get("feed") or {}
+        if notes is not None:
+            notes.hint = feed_hint(feed)
         feed_title, problem = _feed_title(feed, location)
         if problem is not None:
             yield problem
@@ -625,6 +695,64 @@ def _feed_title(
             reason="too_large",
         )
     return feed_title, None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _identity(article: Article) -> str:
+    """What tells one item of a feed from another across polls (id, else link, else title)."""
+    marker = article.source.entry_id or article.url or f"title:{article.title}"
+    return hashlib.blake2b(marker.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+class _Notes:
+    """What parsing one polled feed tells its schedule."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self.hint: timedelta | None = None
+
+
+class _PollLog:
+    """Each poll's outcome, turned into the feed's new status in the store."""
+
+    def __init__(
+        self, store: FeedStatusStore, clock: Callable[[], datetime], policy: PollPolicy | None
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._policy = policy
+
+    def _record(self, url: str, outcome: PollOutcome) -> bool:
+        previous = self._store.feed_status(url)
+        status, gap = after_poll(previous, url, outcome, self._clock(), self._policy)
+        self._store.set_feed_status(status)
+        return gap
+
+    def failed(self, url: str, error: FetchError) -> None:
+        self._record(
+            url, PollOutcome(error.status, error.reason or "fetch_failed", (), error.headers)
+        )
+
+    def unusable(self, result: FetchResult, error: ParseError) -> None:
+        self._record(result.url, PollOutcome(result.status, error.reason or "parse_error"))
+
+    def unchanged(self, result: FetchResult) -> None:
+        self._record(result.url, PollOutcome(result.status, "not_modified", (), result.headers))
+
+    def read(self, result: FetchResult, notes: _Notes) -> NewsIngestWarning | None:
+        outcome = PollOutcome(result.status, "ok", tuple(notes.items), result.headers, notes.hint)
+        if not self._record(result.url, outcome):
+            return None
+        return NewsIngestWarning(
+            f"this poll shares no item with the previous one and the feed is full "
+            f"({len(notes.items)} items): stories published in between may have been missed; "
+            "the feed will be polled more often",
+            source=result.url,
+            reason="possible_gap",
+        )
 
 
 def _self_link(feed: Mapping[str, Any]) -> str | None:
