@@ -276,6 +276,12 @@ def _jittered(url: str, now: datetime, interval: timedelta, jitter: float) -> ti
     return interval * (1 + jitter * (2 * fraction - 1))
 
 
+def _whole_second(value: datetime) -> datetime:
+    """``value`` rounded up to a whole second (what the state file keeps)."""
+    whole = value.replace(microsecond=0)
+    return whole if whole == value else whole + timedelta(seconds=1)
+
+
 def _clamp(value: timedelta, policy: PollPolicy) -> timedelta:
     return max(policy.min_interval, min(policy.max_interval, value))
 
@@ -337,6 +343,7 @@ def after_poll(
         [now + _jittered(url, now, interval, policy.jitter)]
         + [min(when, ceiling) for when in hinted if when is not None]
     )
+    next_poll = _whole_second(next_poll)
     record = PollRecord(now, outcome.status, outcome.reason, items, new)
     status = attrs.evolve(
         base,
@@ -365,6 +372,7 @@ def _after_failure(
     retry = _retry_after(outcome.headers.get("retry-after"), now)
     if retry is not None and outcome.status in (429, 503):
         next_poll = max(next_poll, min(retry, now + policy.max_retry_after))
+    next_poll = _whole_second(next_poll)
     disabled = base.disabled
     if outcome.status == 410:
         disabled = "gone: the server answered 410 Gone"
