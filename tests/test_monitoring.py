@@ -348,3 +348,73 @@ def test_retry_after_is_read_as_seconds_or_a_date(answer: str) -> None:
         None, "https://a.example/", PollOutcome(503, "http_503", (), {"retry-after": value}), START
     )
     assert status.next_poll is not None and status.next_poll >= until
+
+
+# -- newsingest watch -----------------------------------------------------------
+
+
+def _ticking_feed(started: float, every: float):  # type: ignore[no-untyped-def]
+    """A feed that gains an item every ``every`` seconds of real time (last 5 shown)."""
+
+    def answer(request: RecordedRequest) -> Response:
+        count = int((time.monotonic() - started) / every) + 1
+        name = request.path.strip("/").split(".")[0]
+        return Response(body=rss(*(f"{name}-{n}" for n in range(max(count - 5, 0), count))))
+
+    return answer
+
+
+def _watch(feeds: Path, state: Path, out: Path, seconds: float) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "newsingest", "watch", "--feeds", str(feeds),
+            "--state", str(state), "-o", str(out), "--rotate", "1s", "--min-interval", "1s",
+            "--max-interval", "1s", "--max-sleep", "1s", "--allow-private-addresses", "-q",
+        ],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(seconds)
+    return process
+
+
+def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
+    import signal
+
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    return process.returncode, stderr
+
+
+def _lines(folder: Path) -> list[dict[str, object]]:
+    return [
+        json.loads(line)
+        for path in sorted(folder.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+
+
+@pytest.mark.slow
+def test_watch_polls_rotates_stops_on_sigterm_and_resumes_without_repeats(tmp_path: Path) -> None:
+    started = time.monotonic()
+    routes = {f"/{name}.xml": _ticking_feed(started, 0.5) for name in ("a", "b")}
+    feeds, state = tmp_path / "feeds.txt", tmp_path / "state.db"
+    first_out, second_out = tmp_path / "first", tmp_path / "second"
+    with serve(routes) as server:
+        feeds.write_text(f"{server.url('/a.xml')}\n{server.url('/b.xml')}\n", encoding="utf-8")
+        status, stderr = _stop(_watch(feeds, state, first_out, 5.0))
+        assert status == 0, stderr
+        after_first = len(server.requests)
+        status, stderr = _stop(_watch(feeds, state, second_out, 3.5))
+        assert status == 0, stderr
+        log = Counter(request.path for request in server.requests)
+    first, second = _lines(first_out), _lines(second_out)
+    assert len(list(first_out.glob("*.jsonl"))) >= 2  # rotated every second
+    titles = [record["title"] for record in first + second]
+    assert len(titles) == len(set(titles))  # the restart emitted nothing twice
+    assert second and len(server.requests) > after_first  # and went on polling
+    rows = _statuses(state)
+    assert {url.rsplit("/", 1)[1]: row["polls"] for url, row in rows.items()} == {
+        "a.xml": log["/a.xml"],
+        "b.xml": log["/b.xml"],
+    }
+    assert all(row["failures"] == 0 and row["last_status"] == 200 for row in rows.values())

@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -279,6 +279,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="let the requests reach loopback, private and other non-public addresses",
     )
 
+    watch = commands.add_parser(
+        "watch",
+        help="poll --feeds for as long as it runs: each feed when it is due, articles into "
+        "one JSON-lines file per hour (or --rotate) in DIR; SIGTERM or Ctrl-C stops it",
+    )
+    watch.add_argument(
+        "--feeds", metavar="FILE", action="append", required=True, help="feed list (repeatable)"
+    )
+    watch.add_argument("--state", metavar="DB", required=True, help="the SQLite state")
+    watch.add_argument("-o", "--output-dir", required=True, metavar="DIR")
+    watch.add_argument(
+        "--rotate",
+        type=_age,
+        default=timedelta(hours=1),
+        metavar="AGE",
+        help="start a new output file this often (default 1h; e.g. 10m, 1d)",
+    )
+    watch.add_argument(
+        "--max-sleep",
+        type=_age,
+        default=timedelta(minutes=1),
+        metavar="AGE",
+        help="look at the feed list and the state at least this often (default 1m)",
+    )
+    watch.add_argument("--fetch", action="store_true", help="as for ingest")
+    watch.add_argument("--concurrency", type=_positive_int, default=4, metavar="N")
+    watch.add_argument("--allow-private-addresses", action="store_true")
+    watch.add_argument("-q", "--quiet", action="store_true")
+    _add_polling_options(watch)
+
     feeds = commands.add_parser("feeds", help="feed lists: export what a state file polls")
     feeds_commands = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
     export = feeds_commands.add_parser(
@@ -494,6 +524,89 @@ def _cmd_readers(out: IO[str]) -> int:
         prefixes = " ".join(registration.url_prefixes) or "-"
         out.write(f"{registration.name}\tsuffixes: {suffixes}\turls: {prefixes}\n")
     return EXIT_OK
+
+
+_WATCHED: Final = (
+    "feeds",
+    "state",
+    "fetch",
+    "concurrency",
+    "allow_private_addresses",
+    "quiet",
+    "user_agent",
+    "per_host",
+    "per_host_delay",
+    "min_interval",
+    "max_interval",
+    "max_failures",
+)
+
+
+def _cmd_watch(args: argparse.Namespace, err: IO[str]) -> int:
+    """Poll the due feeds, sleep until the next is due, again, until a signal."""
+    ingest_args = build_parser().parse_args(["ingest"])
+    for name in _WATCHED:
+        setattr(ingest_args, name, getattr(args, name))
+    ingest_args.due_only = True
+    ingest_args.append = True
+    if args.min_interval > args.max_interval or not args.min_interval:
+        err.write(
+            "newsingest watch: error: --min-interval must be above 0 and at most --max-interval\n"
+        )
+        return EXIT_USAGE
+    folder = Path(args.output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    period = max(args.rotate.total_seconds(), 1.0)
+    with _Stop() as stop:
+        while not stop.requested:
+            now = datetime.now(timezone.utc)
+            ingest_args.output = str(folder / _rotated_name(now, period))
+            status = _watch_once(ingest_args, err, stop)
+            if status == EXIT_OPERATIONAL:
+                return status  # the disk or the state failed: a supervisor should see it
+            _sleep_until_due(args, stop)
+    return EXIT_OK
+
+
+def _rotated_name(now: datetime, period: float) -> str:
+    start = datetime.fromtimestamp(now.timestamp() // period * period, tz=timezone.utc)
+    return f"newsingest-{start.strftime('%Y%m%dT%H%M%SZ')}.jsonl"
+
+
+def _watch_once(args: argparse.Namespace, err: IO[str], stop: _Stop) -> int:
+    try:
+        sources = _due_only(args.state, _sources(args, err), None)
+    except NewsIngestError as error:  # the feed list or state cannot be read now
+        err.write(f"newsingest: error: {error}\n")
+        return EXIT_USAGE
+    if not sources:
+        return EXIT_OK
+    try:
+        outputs = _Outputs(args)
+    except OSError as error:
+        err.write(f"newsingest: error: {_os_failure(error)}\n")
+        return EXIT_OPERATIONAL
+    return _run(_Job(args, err, sources, _registry(args), RunReport(), outputs), stop)
+
+
+def _sleep_until_due(args: argparse.Namespace, stop: _Stop) -> None:
+    """Sleep until the next feed is due (at most --max-sleep), waking for a signal."""
+    from newsingest.state import SQLiteStore  # noqa: PLC0415
+
+    with SQLiteStore(args.state) as store:
+        statuses = store.feed_statuses()
+    now = datetime.now(timezone.utc)
+    upcoming = [
+        status.next_poll
+        for status in statuses.values()
+        if status.disabled is None and status.next_poll is not None
+    ]
+    wait = args.max_sleep.total_seconds()
+    if upcoming:
+        wait = min(wait, max((min(upcoming) - now).total_seconds(), 0.0))
+    deadline = time.monotonic() + wait
+    while not stop.requested and time.monotonic() < deadline:
+        time.sleep(min(0.2, max(deadline - time.monotonic(), 0.0)))
 
 
 def _cmd_discover(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -985,6 +1098,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_feeds(args, sys.stdout, err)
         if args.command == "discover":
             return _cmd_discover(args, sys.stdout, err)
+        if args.command == "watch":
+            return _cmd_watch(args, err)
         return _cmd_ingest(args, err)
     except NewsIngestError as error:
         err.write(f"newsingest: error: {error}\n")
