@@ -353,7 +353,10 @@ def test_a_url_list_hydrates_in_order_with_errors_in_place(
     assert unwrapped.url_key == items[0].url_key
     assert {item.source.location for item in items if isinstance(item, Article)} == {str(listing)}
     # Every request went to the local server: the Google wrapper was never fetched.
-    assert len(server.requests) - before == 8  # 6 list URLs + 2 redirect hops
+    pages = [r for r in server.requests[before:] if r.path != "/robots.txt"]
+    assert len(pages) == 8  # 6 list URLs + 2 redirect hops
+    robots = [r for r in server.requests[before:] if r.path == "/robots.txt"]
+    assert len(robots) <= 1  # asked once per site, then cached
 
 
 def test_articles_without_url_and_warnings_pass_through(fetcher: Fetcher) -> None:
@@ -546,3 +549,56 @@ def test_extractor_crash_is_a_record_not_a_crash(
     assert isinstance(error, HydrationError)
     assert error.reason == "extraction_failed"
     assert isinstance(error.__cause__, RuntimeError)
+
+
+def test_robots_txt_is_honoured_once_per_site_and_can_be_ignored() -> None:
+    """A disallowed page is not fetched (robots_disallowed, in place); robots.txt is asked
+    once for many pages; a site with no robots.txt (404) allows everything."""
+    story = page("jsonld_article.html")
+    # newsingest's own group applies, not the one for everyone else.
+    robots = (
+        "User-agent: newsingest\nDisallow: /private/\nDisallow: /nobots/\n\n"
+        "User-agent: *\nDisallow: /\n"
+    )
+    routes = {
+        "/robots.txt": Response(body=robots),
+        "/news/a": story,
+        "/news/b": story,
+        "/private/c": story,
+        "/nobots/d": story,
+    }
+    with serve(routes) as server, Fetcher(allow_private=True) as fetcher:
+        articles = [
+            stub(server.url(path), line)
+            for line, path in enumerate(("/news/a", "/private/c", "/news/b", "/nobots/d"), 1)
+        ]
+        items = list(hydrate(articles, fetcher=fetcher, per_host_delay=0.0))
+        fetched = [r.path for r in server.requests]
+        ignored = list(hydrate(articles[1:2], fetcher=fetcher, per_host_delay=0.0, robots=False))
+    kinds = [(type(i).__name__, getattr(i, "reason", None)) for i in items]
+    assert kinds == [
+        ("Article", None),
+        ("HydrationError", "robots_disallowed"),
+        ("Article", None),
+        ("HydrationError", "robots_disallowed"),
+    ]
+    assert fetched.count("/robots.txt") == 1
+    assert "/private/c" not in fetched and "/nobots/d" not in fetched
+    assert [type(i).__name__ for i in ignored] == ["Article"]
+
+
+def test_an_unreachable_robots_txt_disallows_the_site_for_now() -> None:
+    """RFC 9309: robots.txt answering 5xx means the whole site is off limits."""
+    from newsingest.robots import RobotsRules
+
+    with serve({"/robots.txt": Response(status=503), "/x": b"x"}) as server:
+        with Fetcher(allow_private=True) as fetcher:
+            rules = RobotsRules(fetcher)
+            assert rules.allowed(server.url("/x")) is False
+            assert rules.allowed(server.url("/y")) is False
+        assert len(server.requests_for("/robots.txt")) == 1
+    with (
+        serve({"/robots.txt": Response(status=404)}) as server,
+        Fetcher(allow_private=True) as fetcher,
+    ):
+        assert RobotsRules(fetcher).allowed(server.url("/anything")) is True

@@ -161,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         "validators (ETag / Last-Modified) for conditional polling",
     )
     _add_polling_options(run)
+    _add_fetch_options(run)
     run.add_argument(
         "--due-only",
         action="store_true",
@@ -308,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--allow-private-addresses", action="store_true")
     watch.add_argument("-q", "--quiet", action="store_true")
     _add_polling_options(watch)
+    _add_fetch_options(watch)
 
     feeds = commands.add_parser("feeds", help="feed lists: export what a state file polls")
     feeds_commands = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
@@ -401,6 +403,14 @@ def _add_polling_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="with --state: disable a feed after N consecutive failures (default 30; "
         "410 Gone disables at once)",
+    )
+
+
+def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ignore-robots",
+        action="store_true",
+        help="with --fetch: fetch pages even where the site's robots.txt disallows it",
     )
 
 
@@ -539,6 +549,7 @@ _WATCHED: Final = (
     "min_interval",
     "max_interval",
     "max_failures",
+    "ignore_robots",
 )
 
 
@@ -992,6 +1003,10 @@ def _fetch_options(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.per_host_delay is not None:
         options["per_host_delay"] = args.per_host_delay
+    if args.ignore_robots:
+        options["robots"] = False
+    if args.user_agent is not None:
+        options["user_agent"] = args.user_agent
     return options
 
 

@@ -123,6 +123,7 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "not_html": "the page is not HTML",
         "no_text": "no article text was found on the page",
         "extraction_failed": "the page extractor failed",
+        "robots_disallowed": "the site's robots.txt disallows fetching the page",
     },
     "InvalidURLError": {"invalid": "the URL cannot be normalised", **_URL_REASONS},
     "InvalidDateError": {

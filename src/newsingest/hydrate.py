@@ -55,6 +55,7 @@ from newsingest.fetch import DEFAULT_MAX_BYTES, Fetcher, FetchResult
 from newsingest.model import Article, Provenance
 from newsingest.normalize.dates import parse_date
 from newsingest.normalize.urls import canonical_url, canonical_url_key
+from newsingest.robots import RobotsRules
 
 #: An lxml HTML tree. lxml ships no type information, so it is handled as ``Any``.
 HtmlElement: TypeAlias = Any
@@ -495,6 +496,8 @@ def hydrate(
     max_bytes: int = DEFAULT_MAX_BYTES,
     min_text_chars: int = DEFAULT_MIN_TEXT_CHARS,
     allow_private: bool = False,
+    robots: bool = True,
+    user_agent: str | None = None,
 ) -> Iterator[Article | ParseError | NewsIngestWarning]:
     """Fetch and extract each article's page; yield results in input order.
 
@@ -512,6 +515,9 @@ def hydrate(
         min_text_chars: main text shorter than this is ``no_text``.
         allow_private: let the default fetcher connect to loopback, private and
             other non-public addresses (a given ``fetcher`` has its own policy).
+        robots: honour each site's robots.txt (:mod:`newsingest.robots`): a page
+            it disallows is not fetched and is a ``robots_disallowed`` error.
+        user_agent: the default fetcher's ``User-Agent`` (a given ``fetcher`` has its own).
 
     Yields:
         The hydrated Article for each good page (``url`` as listed; title, body,
@@ -540,7 +546,12 @@ def hydrate(
         max_bytes=max_bytes,
         min_text_chars=min_text_chars,
         allow_private=allow_private,
+        robots=robots,
+        user_agent=user_agent,
     )
+
+
+_DISALLOWED: Final = "{}: the site's robots.txt disallows fetching this page (--ignore-robots)"
 
 
 def _hydrate(
@@ -553,27 +564,37 @@ def _hydrate(
     max_bytes: int,
     min_text_chars: int,
     allow_private: bool,
+    robots: bool,
+    user_agent: str | None,
 ) -> Iterator[Article | ParseError | NewsIngestWarning]:
     owned = fetcher is None
+    agent: dict[str, Any] = {} if user_agent is None else {"user_agent": user_agent}
     client = (
         Fetcher(
             connect_timeout=timeout,
             read_timeout=timeout,
             max_bytes=max_bytes,
             allow_private=allow_private,
+            **agent,
         )
         if fetcher is None
         else fetcher
     )
+    rules = RobotsRules(client) if robots else None
     # Every input item waits here in order; articles with a URL are also fetched
     # (fetch_many reads ahead of us, bounded), and results come back in the same order.
     waiting: deque[Article | ParseError | NewsIngestWarning] = deque()
 
     def urls() -> Iterator[str]:
         for item in items:
-            waiting.append(item)
             if isinstance(item, Article) and item.url is not None:
+                if rules is not None and not rules.allowed(item.url):
+                    waiting.append(_fail(item, _DISALLOWED.format(item.url), "robots_disallowed"))
+                    continue
+                waiting.append(item)
                 yield item.url
+            else:
+                waiting.append(item)
 
     def passed_through() -> Iterator[Article | ParseError | NewsIngestWarning]:
         while waiting and not (isinstance(waiting[0], Article) and waiting[0].url is not None):
