@@ -20,6 +20,7 @@ or a plain ``--feeds`` file.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable
 from html.parser import HTMLParser
@@ -157,8 +158,9 @@ def _kind(content: bytes) -> str | None:
 
 
 def _http(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    from newsingest.readers.feed import _http_url  # noqa: PLC0415 - the readers' one rule
+
+    return _http_url(url)
 
 
 class _Site:
@@ -266,11 +268,10 @@ def _declared(site: _Site, answer: FetchResult) -> None:
     """The feeds a page's HTML and Link headers declare."""
     where = answer.final_url
     links = _Links()
-    try:
+    # html.parser gives up on some broken markup: what it found until then is kept.
+    with contextlib.suppress(AssertionError, ValueError):
         links.feed(answer.content.decode("utf-8", "replace"))
         links.close()
-    except (AssertionError, ValueError):  # html.parser gives up on some broken markup
-        pass
     base = urljoin(where, links.base) if links.base else where
     for href, title in links.links:
         site.add(urljoin(base, href), title or links.title, where)

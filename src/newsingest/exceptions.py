@@ -153,7 +153,7 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "unreadable": "a folder that cannot be listed; skipped",
         "empty_folder": "a folder (or glob) with no file to read",
         "looks_like_feeds": "a URL list whose lines look like feeds (use --feeds)",
-        "possible_gap": "a full feed sharing no item with its previous poll (stories may be missed)",
+        "possible_gap": "a full feed sharing no item with its previous poll (missed stories?)",
         "sitemap_index_not_followed": "a sitemap index read without a way to fetch what it lists",
     },
 }
