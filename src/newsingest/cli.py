@@ -412,6 +412,13 @@ def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --fetch: fetch pages even where the site's robots.txt disallows it",
     )
+    parser.add_argument(
+        "--on-fetch-error",
+        choices=("keep", "drop"),
+        default="keep",
+        help="with --fetch: a feed item whose page fails is kept as the feed gave it, "
+        "with a warning (default), or dropped for the error; a bare listed URL is an error",
+    )
 
 
 def _seconds(text: str) -> float:
@@ -550,6 +557,7 @@ _WATCHED: Final = (
     "max_interval",
     "max_failures",
     "ignore_robots",
+    "on_fetch_error",
 )
 
 
@@ -1000,6 +1008,8 @@ def _fetch_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {
         "concurrency": args.concurrency,
         "allow_private": args.allow_private_addresses,
+        "per_host": args.per_host,
+        "on_page_error": args.on_fetch_error,
     }
     if args.per_host_delay is not None:
         options["per_host_delay"] = args.per_host_delay

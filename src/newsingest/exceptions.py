@@ -148,6 +148,7 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "bad_url": "an entry's link cannot be used; the entry is kept without it",
         "invalid_canonical": "a page's declared canonical URL cannot be used",
         "invalid_date": "a page's date cannot be used",
+        "page_failed": "a feed item's page could not be used; the item is kept as the feed gave it",
         "symlink_loop": "a folder already walked (a link or mount loop); not entered again",
         "too_deep": "a folder nested deeper than the walk limit; not entered",
         "unreadable": "a folder that cannot be listed; skipped",

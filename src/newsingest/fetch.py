@@ -25,12 +25,14 @@ stays fast.
 
 from __future__ import annotations
 
+import email.utils
 import ipaddress
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timezone
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
@@ -47,11 +49,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_RETRY_WAIT",
     "DEFAULT_USER_AGENT",
+    "RETRY_STATUSES",
     "FetchResult",
     "Fetcher",
     "HostPacer",
     "address_refusal",
+    "retry_wait",
 ]
 
 #: Where the User-Agent points people who see newsingest in their logs.
@@ -75,6 +80,34 @@ READ_AHEAD_URLS: Final = 1024
 
 #: Content codings offered: the ones :class:`Fetcher` decodes within its limits.
 ACCEPT_ENCODING: Final = "gzip, deflate"
+
+
+#: Statuses :meth:`Fetcher.fetch` asks again after, once, with ``retry=True``.
+RETRY_STATUSES: Final = frozenset({429, 503})
+#: Seconds waited before that retry when the answer has no usable ``Retry-After``.
+DEFAULT_RETRY_WAIT: Final = 1.0
+
+
+def retry_wait(error: FetchError, now: datetime | None = None) -> float | None:
+    """Seconds to wait before asking again after ``error``; ``None``: do not ask again.
+
+    Only a ``429`` or ``503`` is worth asking again. Its ``Retry-After`` is read as
+    seconds or as an HTTP date (a date in the past means now); without one, or with
+    one that cannot be read, :data:`DEFAULT_RETRY_WAIT`.
+    """
+    if error.status not in RETRY_STATUSES:
+        return None
+    value = (error.headers.get("retry-after") or "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return DEFAULT_RETRY_WAIT
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
 
 
 def _frozen_headers(value: Mapping[str, str]) -> Mapping[str, str]:
@@ -404,6 +437,7 @@ class Fetcher:
         headers: Mapping[str, str] | None = None,
         conditional: bool = True,
         update_validators: bool = True,
+        retry: bool = False,
     ) -> FetchResult:
         """GET ``url`` within the limits.
 
@@ -414,6 +448,10 @@ class Fetcher:
             update_validators: store the answer's validators right away. Pass
                 ``False`` to store them only once the content is safely used,
                 with :meth:`remember`. A ``304`` always refreshes them.
+            retry: ask once more after a ``429`` or ``503``, waiting what its
+                ``Retry-After`` says (:func:`retry_wait`), when the wait and the
+                second request fit in what is left of ``total_timeout``; otherwise
+                (or when the second answer fails too) the error is raised.
 
         Raises:
             FetchError: an HTTP error status (``reason="http_<status>"``), an
@@ -422,14 +460,38 @@ class Fetcher:
                 a body over ``max_bytes`` (``too_large``), a content coding that
                 cannot be decoded, or any other transfer failure.
         """
-        from newsingest._edge import deadline  # noqa: PLC0415 - imports httpx
-
         client = self._get_client()
         request_headers = dict(headers or {})
         stored = self._send_validators(url, request_headers) if conditional else None
+        started = time.monotonic()
         try:
-            with deadline(self.total_timeout):
-                result = self._get(client, url, request_headers)
+            result = self._attempt(client, url, request_headers, self.total_timeout)
+        except FetchError as error:
+            wait = retry_wait(error) if retry else None
+            if wait is None or time.monotonic() - started + wait >= self.total_timeout:
+                raise
+            time.sleep(wait)  # the server asked for it; the deadline still holds
+            left = self.total_timeout - (time.monotonic() - started)
+            try:
+                result = self._attempt(client, url, request_headers, left)
+            except FetchError as again:
+                again.message = f"{again.message} (retried once, {wait:g} s after {error.reason})"
+                raise
+        if result.not_modified:
+            self._refresh(url, result, stored)
+        elif update_validators:
+            self.remember(result)
+        return result
+
+    def _attempt(
+        self, client: httpx.Client, url: str, headers: dict[str, str], seconds: float
+    ) -> FetchResult:
+        """One GET within ``seconds``; every failure raised as a FetchError."""
+        from newsingest._edge import deadline  # noqa: PLC0415 - imports httpx
+
+        try:
+            with deadline(seconds):
+                return self._get(client, url, headers)
         except FetchError:
             raise
         except Exception as error:
@@ -437,11 +499,6 @@ class Fetcher:
             if failure is None:
                 raise
             raise failure from error
-        if result.not_modified:
-            self._refresh(url, result, stored)
-        elif update_validators:
-            self.remember(result)
-        return result
 
     def _get(self, client: httpx.Client, url: str, headers: dict[str, str]) -> FetchResult:
         """One GET with redirects; an HTTP error status raises FetchError."""
@@ -616,6 +673,7 @@ class Fetcher:
         update_validators: bool = True,
         per_host: int | None = None,
         per_host_delay: float = 0.0,
+        retry: bool = False,
     ) -> Iterator[FetchResult | FetchError]:
         """Fetch ``urls`` on at most ``concurrency`` threads.
 
@@ -631,7 +689,8 @@ class Fetcher:
         when not given), a request to a host starts at least that many seconds
         after the previous one to it ended. A URL waiting for its host never
         holds a thread: requests to other hosts go ahead of it, whatever the
-        order of ``urls``. Other exceptions (bugs) propagate.
+        order of ``urls``. ``retry``: as for :meth:`fetch` (the wait counts as a
+        request in flight to its host). Other exceptions (bugs) propagate.
         """
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -645,6 +704,7 @@ class Fetcher:
             "headers": headers,
             "conditional": conditional,
             "update_validators": update_validators,
+            "retry": retry,
         }
 
         def one(url: str) -> FetchResult | FetchError:

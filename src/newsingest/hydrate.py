@@ -35,9 +35,10 @@ import codecs
 import importlib
 import json
 import re
+import time
 from collections import deque
-from collections.abc import Iterable, Iterator
-from typing import Any, Final, TypeAlias
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Final, Literal, NamedTuple, Protocol, TypeAlias
 from urllib.parse import urljoin, urlsplit
 
 import attrs
@@ -54,20 +55,36 @@ from newsingest.exceptions import (
 from newsingest.fetch import DEFAULT_MAX_BYTES, Fetcher, FetchResult
 from newsingest.model import Article, Provenance
 from newsingest.normalize.dates import parse_date
-from newsingest.normalize.urls import canonical_url, canonical_url_key
+from newsingest.normalize.urls import (
+    canonical_url,
+    canonical_url_and_key,
+    canonical_url_key,
+    url_key,
+)
 from newsingest.robots import RobotsRules
+from newsingest.state import SeenEntry
 
 #: An lxml HTML tree. lxml ships no type information, so it is handled as ``Any``.
 HtmlElement: TypeAlias = Any
 
 __all__ = [
     "DEFAULT_MIN_TEXT_CHARS",
+    "ON_PAGE_ERROR",
+    "PAGE_KEY_VERSION",
     "ExtractedPage",
     "HydrationError",
+    "OnPageError",
+    "PageStore",
+    "SeenPages",
     "extract_page",
     "hydrate",
+    "listed_url_key",
     "same_site",
 ]
+
+#: What becomes of a feed item whose page fails (see :func:`hydrate`).
+OnPageError: TypeAlias = Literal["keep", "drop"]
+ON_PAGE_ERROR: Final = ("keep", "drop")
 
 #: A page whose extracted main text is shorter than this has ``no_text``.
 DEFAULT_MIN_TEXT_CHARS: Final = 80
@@ -486,11 +503,129 @@ def _build(
     yield article.evolve(**changes)
 
 
+def _has_own_text(article: Article) -> bool:
+    """True when the item says something of its own: a title, a body or a summary
+    (a feed item), unlike a bare URL of a list."""
+    return bool(article.title.strip() or article.body or (article.summary or "").strip())
+
+
+def _page_failed(
+    article: Article, error: HydrationError, keep: bool
+) -> Iterator[Article | HydrationError | NewsIngestWarning]:
+    """What becomes of an item whose page failed: the error, or (``keep``, and the
+    item has text of its own) a warning and the item as its source gave it."""
+    if not (keep and _has_own_text(article)):
+        yield error
+        return
+    yield _warning(
+        article.source,
+        f"the page could not be used ({error.reason}): {error.message}; "
+        "the item is kept as its source gave it",
+        "page_failed",
+    )
+    hydration: dict[str, Any] = {"status": "failed", "reason": error.reason}
+    hydration["message"] = error.message
+    if error.status is not None:
+        hydration["http_status"] = error.status
+    yield article.evolve(extra={**article.extra, "hydration": hydration})
+
+
+def listed_url_key(article: Article) -> str | None:
+    """The URL key ``ingest()`` gives an item as listed (before its page is fetched):
+    its ``url_key``, else the key of its ``canonical_url``, else of its ``url``;
+    ``None`` when the URL cannot be normalised."""
+    if article.url_key is not None:
+        return article.url_key
+    try:
+        if article.canonical_url is not None:
+            return url_key(article.canonical_url)
+        return None if article.url is None else canonical_url_and_key(article.url)[1]
+    except InvalidURLError:
+        return None
+
+
+class PageStore(Protocol):
+    """What :class:`SeenPages` needs of a seen-store (every
+    :class:`~newsingest.state.SeenStore` is one)."""
+
+    def lookup(self, keys: Sequence[str]) -> Mapping[str, SeenEntry]:
+        """The entries of those ``keys`` that are known."""
+        ...  # abstract
+
+    def add(self, entries: Iterable[SeenEntry]) -> None:
+        """Stage entries (durable at the store's commit)."""
+        ...  # abstract
+
+
+#: Prefix of the key recording which URL key a listed URL's page was kept under,
+#: when they differ (a redirect, a declared canonical): ``"p1:" + the listed URL key``.
+PAGE_KEY_VERSION: Final = "p1"
+
+
+class SeenPages:
+    """Which listed pages need no fetching: fetched earlier in this run, or kept in
+    an earlier run whose seen keys are in ``store``.
+
+    An item's identity is the URL key its listed URL gets (``identity``, by default
+    :func:`listed_url_key`; ``ingest()`` passes the one its dedup computes). A page
+    is fetched at most once per identity: in this run the outcome is remembered, and
+    across runs the seen-store is asked for the identity, or for the key the page was
+    kept under when that differs (recorded here as a ``"page"`` entry, staged with
+    the run's other keys). A page whose item was not kept is fetched again.
+
+    Args:
+        store: the seen-store of the run (``None``: this run only).
+        identity: an item's identity, or ``None`` for an item that has none (it is
+            always fetched).
+    """
+
+    def __init__(
+        self,
+        store: PageStore | None = None,
+        identity: Callable[[Article], str | None] = listed_url_key,
+    ) -> None:
+        self._store = store
+        self._identity = identity
+        self._run: dict[str, str | HydrationError] = {}
+
+    def identity(self, article: Article) -> str | None:
+        """The identity of ``article`` as listed."""
+        return self._identity(article)
+
+    def known(self, identity: str) -> str | HydrationError | None:
+        """The URL key the article of ``identity`` was kept under, the error its page
+        gave earlier in this run, or ``None``: its page was never fetched."""
+        earlier = self._run.get(identity)
+        if earlier is not None or self._store is None:
+            return earlier
+        alias = f"{PAGE_KEY_VERSION}:{identity}"
+        found = self._store.lookup([identity, alias])
+        if identity in found:
+            return identity
+        entry = found.get(alias)
+        if entry is not None and entry.kept in self._store.lookup([entry.kept]):
+            return entry.kept
+        return None
+
+    def fetched(self, identity: str, listed: Article, hydrated: Article) -> None:
+        """Remember that the page of ``identity`` became ``hydrated``."""
+        key = hydrated.url_key or identity
+        self._run[identity] = key
+        if key != identity and self._store is not None:
+            entry = (f"{PAGE_KEY_VERSION}:{identity}", "page", key, listed.source.where())
+            self._store.add([SeenEntry(*entry, first_seen=int(time.time()))])
+
+    def failed(self, identity: str, error: HydrationError, kept: bool) -> None:
+        """Remember that the page of ``identity`` failed (``kept``: its item was kept)."""
+        self._run[identity] = identity if kept else error
+
+
 def hydrate(
     items: Iterable[Article | ParseError | NewsIngestWarning],
     *,
     fetcher: Fetcher | None = None,
     concurrency: int = 4,
+    per_host: int = 1,
     per_host_delay: float = 1.0,
     timeout: float = 30.0,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -498,6 +633,9 @@ def hydrate(
     allow_private: bool = False,
     robots: bool = True,
     user_agent: str | None = None,
+    on_page_error: OnPageError = "keep",
+    retry: bool = True,
+    seen: SeenPages | None = None,
 ) -> Iterator[Article | ParseError | NewsIngestWarning]:
     """Fetch and extract each article's page; yield results in input order.
 
@@ -507,9 +645,11 @@ def hydrate(
         fetcher: the :class:`~newsingest.fetch.Fetcher` to use (it is not closed).
             By default one is made with ``timeout`` and ``max_bytes`` and closed
             at the end.
-        concurrency: pages fetched at once, at most.
+        concurrency: pages fetched at once, at most (hosts run concurrently
+            whatever the order of ``items``).
+        per_host: pages of one host fetched at once, at most.
         per_host_delay: seconds between the end of one request to a host and
-            the start of the next; requests to one host never overlap.
+            the start of the next.
         timeout: connect and read timeout in seconds (default fetcher only).
         max_bytes: largest page accepted (default fetcher only).
         min_text_chars: main text shorter than this is ``no_text``.
@@ -518,99 +658,211 @@ def hydrate(
         robots: honour each site's robots.txt (:mod:`newsingest.robots`): a page
             it disallows is not fetched and is a ``robots_disallowed`` error.
         user_agent: the default fetcher's ``User-Agent`` (a given ``fetcher`` has its own).
+        on_page_error: what becomes of an item with text of its own (a title, body
+            or summary: a feed item) whose page fails: ``"keep"`` it as its source
+            gave it, with ``extra["hydration"]`` (``status``, ``reason``,
+            ``message``, ``http_status``) and a ``page_failed`` warning before it;
+            or ``"drop"`` it for the :class:`HydrationError`. A bare listed URL
+            whose page fails is always the error.
+        retry: ask once more after a ``429`` or ``503``, honouring ``Retry-After``
+            within the fetcher's deadline (:meth:`~newsingest.fetch.Fetcher.fetch`).
+        seen: which pages need no fetching (:class:`SeenPages`). The item of a page
+            fetched before is not fetched again: it is yielded without its body,
+            with ``extra["hydration"] = {"status": "skipped", "reason": "seen"}``
+            and the URL key its page was kept under, so that the dedup reports it
+            as the duplicate it is. ``None``: every page is fetched.
 
     Yields:
         The hydrated Article for each good page (``url`` as listed; title, body,
         date, authors, language, ``canonical_url`` and ``url_key`` from the page;
         ``extra`` gains ``final_url``, ``redirects`` and ``declared_canonical``),
-        a :class:`HydrationError` for each page that failed, and
-        :class:`~newsingest.exceptions.NewsIngestWarning` objects for oddities
-        (an unusable date or canonical link) just before the article they concern.
+        a :class:`HydrationError` for each page that failed (or the kept item, see
+        ``on_page_error``), and :class:`~newsingest.exceptions.NewsIngestWarning`
+        objects for oddities (an unusable date or canonical link) just before the
+        article they concern.
 
     Raises:
         MissingExtraError: trafilatura is not installed; raised at the call, before
             anything is fetched.
-        ValueError: ``concurrency`` below 1 or a negative ``per_host_delay``.
+        ValueError: ``concurrency`` or ``per_host`` below 1, a negative
+            ``per_host_delay`` or an unknown ``on_page_error``.
     """
     _require_trafilatura()
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
+    if per_host < 1:
+        raise ValueError("per_host must be at least 1")
     if per_host_delay < 0:
         raise ValueError("per_host_delay must not be negative")
+    if on_page_error not in ON_PAGE_ERROR:
+        raise ValueError(f"on_page_error must be one of {ON_PAGE_ERROR}, not {on_page_error!r}")
     return _hydrate(
         items,
         fetcher=fetcher,
-        concurrency=concurrency,
-        per_host_delay=per_host_delay,
-        timeout=timeout,
-        max_bytes=max_bytes,
-        min_text_chars=min_text_chars,
-        allow_private=allow_private,
-        robots=robots,
-        user_agent=user_agent,
+        options=_Options(
+            concurrency=concurrency,
+            per_host=per_host,
+            per_host_delay=per_host_delay,
+            timeout=timeout,
+            max_bytes=max_bytes,
+            min_text_chars=min_text_chars,
+            allow_private=allow_private,
+            robots=robots,
+            user_agent=user_agent,
+            keep=on_page_error == "keep",
+            retry=retry,
+        ),
+        seen=seen,
     )
 
 
 _DISALLOWED: Final = "{}: the site's robots.txt disallows fetching this page (--ignore-robots)"
 
 
+@attrs.frozen(kw_only=True)
+class _Options:
+    concurrency: int
+    per_host: int
+    per_host_delay: float
+    timeout: float
+    max_bytes: int
+    min_text_chars: int
+    allow_private: bool
+    robots: bool
+    user_agent: str | None
+    keep: bool
+    retry: bool
+
+
+class _Pending(NamedTuple):
+    """An item waiting in order: ``fetch`` (its page is being fetched), ``follow``
+    (the page of an earlier item of the same identity is) or ``out`` (ready)."""
+
+    kind: str
+    item: Article | ParseError | NewsIngestWarning
+    identity: str | None = None
+
+
+def _skipped(article: Article, identity: str, kept_as: str) -> Article:
+    """``article`` without fetching its page: no body, the URL key its page was kept under."""
+    extra = {**article.extra, "hydration": {"status": "skipped", "reason": "seen"}}
+    key = article.url_key if kept_as == identity else kept_as
+    return article.evolve(body=(), url_key=key, extra=extra)
+
+
+def _again(article: Article, error: HydrationError) -> HydrationError:
+    """``error`` of an earlier item of the same page, said of ``article``."""
+    return _fail(
+        article,
+        f"{error.message} (the same page as {error.where}, not fetched again)",
+        error.reason,
+        final_url=error.final_url,
+        status=error.status,
+    )
+
+
+class _Queue:
+    """Every input item of one :func:`hydrate` call, waiting in order.
+
+    Articles with a URL are also fetched (``fetch_many`` reads ahead, bounded) and
+    their results come back in the same order; an article whose page needs no
+    fetching (see :class:`SeenPages`) is settled when its turn comes, after every
+    earlier item, so an earlier item of the same page is done by then.
+    """
+
+    def __init__(self, rules: RobotsRules | None, seen: SeenPages | None, keep: bool) -> None:
+        self._rules = rules
+        self._seen = seen
+        self._keep = keep
+        self.waiting: deque[_Pending] = deque()
+        self._started: set[str] = set()  # identities whose page this call fetches
+
+    def urls(self, items: Iterable[Article | ParseError | NewsIngestWarning]) -> Iterator[str]:
+        """The URLs to fetch, queueing every item."""
+        for item in items:
+            if not (isinstance(item, Article) and item.url is not None):
+                self.waiting.append(_Pending("out", item))
+                continue
+            if self._rules is not None and not self._rules.allowed(item.url):
+                refused = _fail(item, _DISALLOWED.format(item.url), "robots_disallowed")
+                self.waiting.append(_Pending("out", refused))
+                continue
+            seen = self._seen
+            identity = None if seen is None else seen.identity(item)
+            if identity is not None and seen is not None:
+                if identity in self._started or seen.known(identity) is not None:
+                    self.waiting.append(_Pending("follow", item, identity))
+                    continue
+                self._started.add(identity)
+            self.waiting.append(_Pending("fetch", item, identity))
+            yield item.url
+
+    def settled(
+        self, article: Article, identity: str | None, outcome: Iterable[Any]
+    ) -> Iterator[Article | ParseError | NewsIngestWarning]:
+        """``outcome`` of ``article``'s page, a failure as ``on_page_error`` says."""
+        seen = self._seen if identity is not None else None
+        for result in outcome:
+            if isinstance(result, HydrationError):
+                if seen is not None and identity is not None:
+                    seen.failed(identity, result, self._keep and _has_own_text(article))
+                yield from _page_failed(article, result, self._keep)
+                continue
+            if isinstance(result, Article) and seen is not None and identity is not None:
+                seen.fetched(identity, article, result)
+            yield result
+
+    def ready(self) -> Iterator[Article | ParseError | NewsIngestWarning]:
+        """The items before the next page being fetched."""
+        while self.waiting and self.waiting[0].kind != "fetch":
+            pending = self.waiting.popleft()
+            if pending.kind == "out":
+                yield pending.item
+                continue
+            article, identity, seen = pending.item, pending.identity, self._seen
+            assert isinstance(article, Article) and identity is not None and seen is not None
+            known = seen.known(identity)
+            if isinstance(known, HydrationError):
+                yield from self.settled(article, identity, [_again(article, known)])
+            else:
+                yield _skipped(article, identity, known or identity)
+
+
 def _hydrate(
     items: Iterable[Article | ParseError | NewsIngestWarning],
     *,
     fetcher: Fetcher | None,
-    concurrency: int,
-    per_host_delay: float,
-    timeout: float,
-    max_bytes: int,
-    min_text_chars: int,
-    allow_private: bool,
-    robots: bool,
-    user_agent: str | None,
+    options: _Options,
+    seen: SeenPages | None,
 ) -> Iterator[Article | ParseError | NewsIngestWarning]:
     owned = fetcher is None
-    agent: dict[str, Any] = {} if user_agent is None else {"user_agent": user_agent}
+    agent: dict[str, Any] = {} if options.user_agent is None else {"user_agent": options.user_agent}
     client = (
         Fetcher(
-            connect_timeout=timeout,
-            read_timeout=timeout,
-            max_bytes=max_bytes,
-            allow_private=allow_private,
+            connect_timeout=options.timeout,
+            read_timeout=options.timeout,
+            max_bytes=options.max_bytes,
+            allow_private=options.allow_private,
             **agent,
         )
         if fetcher is None
         else fetcher
     )
-    rules = RobotsRules(client) if robots else None
-    # Every input item waits here in order; articles with a URL are also fetched
-    # (fetch_many reads ahead of us, bounded), and results come back in the same order.
-    waiting: deque[Article | ParseError | NewsIngestWarning] = deque()
-
-    def urls() -> Iterator[str]:
-        for item in items:
-            if isinstance(item, Article) and item.url is not None:
-                if rules is not None and not rules.allowed(item.url):
-                    waiting.append(_fail(item, _DISALLOWED.format(item.url), "robots_disallowed"))
-                    continue
-                waiting.append(item)
-                yield item.url
-            else:
-                waiting.append(item)
-
-    def passed_through() -> Iterator[Article | ParseError | NewsIngestWarning]:
-        while waiting and not (isinstance(waiting[0], Article) and waiting[0].url is not None):
-            yield waiting.popleft()
-
+    queue = _Queue(RobotsRules(client) if options.robots else None, seen, options.keep)
     try:
         for outcome in client.fetch_many(
-            urls(),
-            concurrency=concurrency,
+            queue.urls(items),
+            concurrency=options.concurrency,
             headers={"Accept": _ACCEPT},
             conditional=False,
             update_validators=False,
-            per_host_delay=per_host_delay,
+            per_host=options.per_host,
+            per_host_delay=options.per_host_delay,
+            retry=options.retry,
         ):
-            yield from passed_through()
-            article = waiting.popleft()
+            yield from queue.ready()
+            pending = queue.waiting.popleft()
+            article = pending.item
             assert isinstance(article, Article)
             if isinstance(outcome, FetchError):
                 error = _fail(
@@ -620,10 +872,11 @@ def _hydrate(
                     status=outcome.status,
                 )
                 error.__cause__ = outcome
-                yield error
+                yield from queue.settled(article, pending.identity, [error])
                 continue
-            yield from _build(article, outcome, min_text_chars=min_text_chars)
-        yield from passed_through()
+            built = _build(article, outcome, min_text_chars=options.min_text_chars)
+            yield from queue.settled(article, pending.identity, built)
+        yield from queue.ready()
     finally:
         if owned:
             client.close()

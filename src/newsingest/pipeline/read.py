@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
@@ -52,9 +53,11 @@ from newsingest.readers import (
     read_file,
     source_name,
 )
+from newsingest.state import SeenStore
 
 if TYPE_CHECKING:
     from newsingest.dedup import Candidate
+    from newsingest.hydrate import SeenPages
     from newsingest.state import ValidatorStore
 
 __all__ = ["CHUNK_FILES", "CHUNK_PATH_BYTES", "READ_ONCE_BYTES", "ReadStage"]
@@ -104,14 +107,32 @@ class ReadStage:
     state: ValidatorStore | None = attrs.field(default=None, eq=False)
     #: mark the end of each source's items with a :class:`SourceDone`
     per_source: bool = False
+    #: which pages ``fetch`` need not fetch again: this run's, and those of earlier
+    #: runs the ``state`` store remembers (``None`` without ``fetch`` or dedup)
+    pages: SeenPages | None = attrs.field(init=False, eq=False, repr=False)
+
+    @pages.default
+    def _pages(self) -> SeenPages | None:
+        if self.fetch is None or self.prepare is None or "seen" in self.fetch:
+            return None  # without a dedup nothing would report a page passed over
+        from newsingest.hydrate import SeenPages  # noqa: PLC0415 - needs httpx
+
+        store = self.state if isinstance(self.state, SeenStore) else None
+        return SeenPages(store, partial(_page_identity, self.prepare))
 
     def __reduce__(self) -> tuple[Any, ...]:
         fields = attrs.asdict(self, recurse=False)
         fields["state"] = None  # the store is this process's: never sent to a worker
+        del fields["pages"]
         return (_rebuild, (fields,))
 
     def plan(self, sources: Iterable[SourceLike]) -> Iterator[Chunk]:
-        """Group sources, in order: runs of local files, runs of URLs, single others."""
+        """Group sources, in order: runs of local files, runs of URLs, single others.
+
+        With ``fetch``, no chunk goes to a worker process: pages are fetched here,
+        where the state store and the run's record of fetched pages are.
+        """
+        local = self.fetch is None  # files a worker process may read
         run: list[SourceLike] = []
         run_urls = False
         path_bytes = 0
@@ -119,7 +140,7 @@ class ReadStage:
             url = is_url(source)
             file = not url and isinstance(source, (str, os.PathLike))
             if run and (url != run_urls or not (file or url)):
-                yield Chunk(run, portable=not run_urls, urls=run_urls)
+                yield Chunk(run, portable=local and not run_urls, urls=run_urls)
                 run, path_bytes = [], 0
             if not (file or url):
                 yield Chunk([source], portable=False, urls=False)
@@ -129,10 +150,10 @@ class ReadStage:
             if file:
                 path_bytes += len(source) if isinstance(source, str) else len(os.fspath(source))  # type: ignore[arg-type]
                 if len(run) >= CHUNK_FILES or path_bytes >= CHUNK_PATH_BYTES:
-                    yield Chunk(run, portable=True, urls=False)
+                    yield Chunk(run, portable=local, urls=False)
                     run, path_bytes = [], 0
         if run:
-            yield Chunk(run, portable=not run_urls, urls=run_urls)
+            yield Chunk(run, portable=local and not run_urls, urls=run_urls)
 
     def __call__(self, chunk: Chunk) -> Iterator[StageItem]:
         """The items of every source of ``chunk``, in order."""
@@ -219,7 +240,10 @@ class ReadStage:
         if self.fetch is not None:
             from newsingest.hydrate import hydrate  # noqa: PLC0415 - needs httpx
 
-            items = hydrate(items, **self.fetch)
+            options = dict(self.fetch)
+            if self.pages is not None:
+                options["seen"] = self.pages  # shared by every source of the run
+            items = hydrate(items, **options)
         return items
 
     def _item(self, item: object, reader: str, *, records: bool = False) -> StageItem:
@@ -251,6 +275,17 @@ class ReadStage:
 
 
 _new_tuple = tuple.__new__
+
+
+def _page_identity(prepare: Callable[[ArticleRecord], Candidate], article: Article) -> str | None:
+    """The URL key the dedup gives ``article`` as listed, before its page is fetched
+    (``None``: it has none, or the dedup uses no URL keys)."""
+    record = article.to_dict()
+    record["body"] = []
+    normalised = normalise_record(record)
+    if isinstance(normalised, ParseError):
+        return None
+    return next((key for kind, key in prepare(normalised).keys if kind == "url"), None)
 
 
 def _rebuild(fields: dict[str, Any]) -> ReadStage:
