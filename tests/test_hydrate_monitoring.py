@@ -500,3 +500,27 @@ def test_cli_keeps_or_drops_a_feed_item_whose_page_is_forbidden(tmp_path: Path) 
     assert "1 warning" in said
     assert not (tmp_path / "drop.jsonl").exists(), results["drop"].stderr
     assert "1 error" in results["drop"].stderr, results["drop"].stderr
+
+
+def test_a_page_that_cannot_be_reached_keeps_the_feed_item(fetcher: Fetcher) -> None:
+    """No server at all (connection refused): the feed item is kept, with no HTTP status."""
+    with serve({}) as server:
+        url = server.url("/pages/a")
+    out = list(hydrate([item(url)], fetcher=fetcher, per_host_delay=0.0, robots=False))
+    kept = out[-1]
+    assert isinstance(kept, Article)
+    assert kept.extra["hydration"]["reason"] == "connect_failed"
+    assert "http_status" not in kept.extra["hydration"]
+
+
+def test_an_item_whose_url_cannot_be_normalised_has_no_identity() -> None:
+    """The read stage's identity of an item is the dedup's URL key; none for a URL the
+    normaliser refuses (the page is then fetched, and the error comes from there)."""
+    from newsingest.dedup import Deduplicator
+    from newsingest.pipeline.read import _page_identity
+
+    prepare = Deduplicator().preparer()
+    assert _page_identity(prepare, bare("https://bad host/")) is None
+    good = bare("https://news.example/a?utm_source=rss")
+    assert _page_identity(prepare, good) == listed_url_key(good)
+    assert _page_identity(Deduplicator(keys=["content"]).preparer(), good) is None
