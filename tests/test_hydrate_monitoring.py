@@ -346,7 +346,7 @@ def _rendezvous(hosts: int) -> tuple[Any, dict[str, Any]]:
                 except threading.BrokenBarrierError:
                     with lock:
                         seen["broken"] += 1
-            return page(request.path.rsplit("/", 1)[-1])
+            return page(f"{request.path.rsplit('/', 1)[-1]} of {host}")
         finally:
             with lock:
                 seen["active"][host] -= 1
@@ -524,3 +524,27 @@ def test_an_item_whose_url_cannot_be_normalised_has_no_identity() -> None:
     good = bare("https://news.example/a?utm_source=rss")
     assert _page_identity(prepare, good) == listed_url_key(good)
     assert _page_identity(Deduplicator(keys=["content"]).preparer(), good) is None
+
+
+def test_cli_fetches_a_sorted_url_list_of_two_hosts_concurrently(tmp_path: Path) -> None:
+    """`ingest urls.txt --fetch`: the first pages of 127.0.0.1 and 127.0.0.2 (listed
+    host by host) are in flight at once (server-side rendezvous), one at a time per host."""
+    handle, seen = _rendezvous(2)
+    servers = [serve({f"/pages/{n}": handle for n in range(2)}, host=h) for h in HOSTS]
+    for server in servers:
+        server.start()
+    try:
+        urls = sorted(server.url(f"/pages/{n}") for server in servers for n in range(2))
+        listed = tmp_path / "urls.txt"
+        listed.write_text("\n".join(urls) + "\n", encoding="utf-8")
+        done = _newsingest(
+            "ingest", str(listed), "--reader", "urls", "--fetch", "--allow-private-addresses",
+            "--per-host-delay", "0", "-o", str(tmp_path / "out.jsonl"),
+        )  # fmt: skip
+    finally:
+        for server in servers:
+            server.stop()
+    assert done.returncode == 0, done.stderr
+    assert (seen["met"], seen["broken"]) == (2, 0)
+    assert dict(seen["peak"]) == {"127.0.0.1": 1, "127.0.0.2": 1}
+    assert "4 emitted" in done.stderr
