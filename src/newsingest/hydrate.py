@@ -23,7 +23,11 @@ redirects followed and recorded) and extracts with :func:`extract_page`:
 A page that cannot become an article (HTTP error, transfer failure, not HTML,
 no text) becomes a :class:`HydrationError` with a reason code (``http_404``,
 ``read_timeout``, ``too_large``, ``not_html``, ``no_text``…) naming the list
-file and line the URL came from; hydration never stops on one bad page.
+file and line the URL came from; hydration never stops on one bad page. A feed
+item (one with a title, body or summary of its own) whose page fails is kept as
+its source gave it instead, with ``extra["hydration"]`` saying why
+(``on_page_error``), and with :class:`SeenPages` a page fetched before is not
+fetched again (``seen``).
 
 What one page may cost is bounded by the fetcher's ``max_bytes`` and timeouts;
 extraction works on that many bytes at most.
