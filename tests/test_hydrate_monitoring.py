@@ -548,3 +548,42 @@ def test_cli_fetches_a_sorted_url_list_of_two_hosts_concurrently(tmp_path: Path)
     assert (seen["met"], seen["broken"]) == (2, 0)
     assert dict(seen["peak"]) == {"127.0.0.1": 1, "127.0.0.2": 1}
     assert "4 emitted" in done.stderr
+
+
+def test_a_feed_item_whose_page_robots_txt_disallows_is_kept(fetcher: Fetcher) -> None:
+    """robots.txt forbids the page: it is not fetched, and the feed item is kept with
+    the reason (a bare URL stays the robots_disallowed error)."""
+    routes: dict[str, Any] = {
+        "/robots.txt": Response(body="User-agent: *\nDisallow: /pages/\n"),
+        "/pages/a": page("a"),
+    }
+    with serve(routes) as server:
+        url = server.url("/pages/a")
+        out = list(hydrate([item(url), bare(url, 2)], fetcher=fetcher, per_host_delay=0.0))
+        assert _pages(server) == []
+    warning, kept, error = out
+    assert isinstance(warning, NewsIngestWarning) and warning.reason == "page_failed"
+    assert isinstance(kept, Article) and kept.extra["hydration"]["reason"] == "robots_disallowed"
+    assert isinstance(error, HydrationError) and error.reason == "robots_disallowed"
+
+
+def test_a_disallowed_page_is_judged_once_per_identity(fetcher: Fetcher) -> None:
+    """With seen pages, a later item of a disallowed page gets the first one's reason
+    (kept, being a feed item) and robots.txt is asked once; once a feed item of the
+    page is kept, later ones are passed over as seen."""
+    routes: dict[str, Any] = {
+        "/robots.txt": Response(body="User-agent: *\nDisallow: /pages/\n"),
+        "/pages/a": page("a"),
+    }
+    seen = SeenPages()
+    with serve(routes) as server:
+        url = server.url("/pages/a")
+        items = [bare(url, 1), item(url, 2), item(url, 3)]
+        out = list(hydrate(items, fetcher=fetcher, per_host_delay=0.0, seen=seen))
+        assert [r.path for r in server.requests] == ["/robots.txt"]
+    error, warning, kept, third = out
+    assert isinstance(error, HydrationError) and error.reason == "robots_disallowed"
+    assert isinstance(warning, NewsIngestWarning) and "not fetched again" in str(warning)
+    assert isinstance(kept, Article) and kept.extra["hydration"]["status"] == "failed"
+    # The kept second item stands for the third: passed over, a duplicate for the dedup.
+    assert isinstance(third, Article) and third.extra["hydration"]["status"] == "skipped"

@@ -787,16 +787,21 @@ class _Queue:
             if not (isinstance(item, Article) and item.url is not None):
                 self.waiting.append(_Pending("out", item))
                 continue
-            if self._rules is not None and not self._rules.allowed(item.url):
-                refused = _fail(item, _DISALLOWED.format(item.url), "robots_disallowed")
-                self.waiting.append(_Pending("out", refused))
-                continue
             seen = self._seen
             identity = None if seen is None else seen.identity(item)
-            if identity is not None and seen is not None:
-                if identity in self._started or seen.known(identity) is not None:
-                    self.waiting.append(_Pending("follow", item, identity))
-                    continue
+            if (
+                identity is not None
+                and seen is not None
+                and (identity in self._started or seen.known(identity) is not None)
+            ):
+                self.waiting.append(_Pending("follow", item, identity))
+                continue
+            if self._rules is not None and not self._rules.allowed(item.url):
+                refused = _fail(item, _DISALLOWED.format(item.url), "robots_disallowed")
+                for result in self.settled(item, identity, [refused]):
+                    self.waiting.append(_Pending("out", result))
+                continue
+            if identity is not None:
                 self._started.add(identity)
             self.waiting.append(_Pending("fetch", item, identity))
             yield item.url
