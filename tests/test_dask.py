@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 # Dask is untyped for mypy; importorskip hands the modules over as Any.
@@ -18,12 +19,13 @@ dask = pytest.importorskip("dask")
 db = pytest.importorskip("dask.bag")
 distributed = pytest.importorskip("distributed")
 
-from newsingest import ParseError  # noqa: E402 - after the importorskip guards
+from newsingest import NewsIngestError, ParseError  # noqa: E402 - after the importorskip guards
 from newsingest.dask import dedupe, read_bag, read_bags, to_jsonl  # noqa: E402
 from newsingest.dedup import Deduplicator  # noqa: E402
-from newsingest.dedup.keys import content_key  # noqa: E402
+from newsingest.dedup.keys import WITHHELD, content_key  # noqa: E402
 from newsingest.ingest import ingest  # noqa: E402
 from newsingest.model import Article, Provenance  # noqa: E402
+from newsingest.pipeline.normalise import normalise_article  # noqa: E402
 from newsingest.readers.textfile import dumps  # noqa: E402
 from newsingest.testing import local_dask_cluster  # noqa: E402
 
@@ -209,6 +211,214 @@ def test_cluster_read_bags_carries_rejects_and_warnings(
     assert [warning["reason"] for warning in warnings] == ["empty_body"]
 
 
+def _spread_records(seed: int = 11) -> tuple[list[Article], int]:
+    """Articles whose duplicate clusters lie across partitions, with every batch subtlety.
+
+    Returns the articles (normalised, in input order) and a partition size such that
+    the members of each cluster fall in different partitions. Per story: an original
+    in ``feed-N.xml`` item 0; a re-post of its URL in the same feed with a revised body
+    (an update: same identity, same source, new text); a syndicated copy of the
+    revised body (other URL, paragraphs shuffled: a chain to the original through the
+    re-post); and two reads of one place (``<bytes>`` line 1, same URL and date, the
+    same paragraphs in two orders) that only the body, the rule's last criterion, can
+    order. Plus boilerplate: one body under two titles on one host. Dates vary, so
+    the survivor is sometimes a copy.
+    """
+    rng = random.Random(seed)
+    clusters: list[list[Article]] = []
+    for number in range(12):
+        url = f"https://news{number % 3}.example/2022/story-{number}"
+        body = [_paragraph(rng) for _ in range(4)]
+        feed = Provenance(reader="test", location=f"feed-{number}.xml", item=0)
+        original = _seed(f"Story {number}", url, rng.randint(0, 3), body).evolve(source=feed)
+        revised_body = [*body[:-1], _paragraph(rng)]
+        revised = _seed(f"Story {number}", url, rng.randint(0, 3), revised_body).evolve(
+            source=attrs.evolve(feed, item=1)
+        )
+        shuffled = revised_body[:]
+        rng.shuffle(shuffled)
+        wire = _seed(f"Story {number} (wire)", f"https://wire.example/{number}", 2, shuffled)
+        place = Provenance(reader="test", location="<bytes>", line=1)
+        twice = [_paragraph(rng) for _ in range(3)]
+        first = _seed(f"Twice {number}", f"https://twice.example/{number}", 1, twice)
+        second = first.evolve(body=tuple(reversed(twice)))
+        clusters.append(
+            [
+                original,
+                revised,
+                wire.evolve(source=Provenance(reader="test", location=f"wire-{number}.txt")),
+                first.evolve(source=place),
+                second.evolve(source=place),
+            ]
+        )
+    stub = [_paragraph(rng) for _ in range(3)]
+    for number in range(4):  # one host's boilerplate under four headlines
+        clusters.append(
+            [
+                _seed(f"Headline {number}", f"https://paywall.example/{number}", number, stub),
+                _seed(f"Single {number}", f"https://single.example/{number}", 0, [_paragraph(rng)]),
+            ]
+        )
+    width = max(map(len, clusters))
+    ordered: list[Article] = []
+    for member in range(width):  # member k of every cluster goes to partition k
+        ordered += [cluster[member] for cluster in clusters if member < len(cluster)]
+        ordered += [
+            _seed(f"Filler {member}-{n}", f"https://filler.example/{member}/{n}", 0, ["X y z."])
+            for n in range(len(clusters) - sum(member < len(c) for c in clusters))
+        ]
+    articles = [normalise_article(article) for article in ordered]
+    return articles, len(clusters)
+
+
+def _without_clock(record: dict[str, Any]) -> dict[str, Any]:
+    """A record without the clock times dedup stamps (they differ between processes)."""
+    out = {key: value for key, value in record.items() if key != "kept_first_seen"}
+    if "update" in record.get("extra", {}):
+        update = {k: v for k, v in record["extra"]["update"].items() if k != "first_seen"}
+        out["extra"] = {**record["extra"], "update": update}
+    return out
+
+
+@pytest.mark.slow
+def test_cluster_dedupe_equals_batch_with_duplicates_across_partitions(
+    cluster_client: object,
+) -> None:
+    """Clusters spread over partitions (chains, updates, boilerplate, same-place ties):
+    kept articles (with their extra), duplicates and also_seen equal the batch's."""
+    articles, per_partition = _spread_records()
+    keys = ("url", "content")
+    bag = db.from_sequence(
+        [article.to_dict() for article in articles], partition_size=per_partition
+    )
+    assert bag.npartitions == 5
+    result = dedupe(bag, keys=keys, also_seen=True, npartitions=3)
+    kept, duplicates = dask.compute(result.kept, result.duplicates)
+    expected, expected_duplicates = Deduplicator(keys=keys).batch(articles, also_seen=True)
+
+    assert [_without_clock(Article.from_dict(r).to_dict()) for r in kept] == [
+        _without_clock(article.to_dict()) for article in expected
+    ]  # in input order too
+    assert sorted(map(_without_clock, duplicates), key=repr) == sorted(
+        (_without_clock(duplicate.to_dict()) for duplicate in expected_duplicates), key=repr
+    )
+    extras = [article.extra for article in expected]
+    assert any("update" in extra for extra in extras)  # the corpus holds each subtlety
+    assert any("also_seen" in extra for extra in extras)
+    assert any(WITHHELD in extra for extra in extras)
+    twice = [article for article in expected if article.title.startswith("Twice")]
+    assert len(twice) == 12
+    assert all(article.body == min(article.body, article.body[::-1]) for article in twice)
+
+
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_sync_same_place_reads_are_ordered_by_body_as_the_batch_orders_them(
+    tmp_path: Path, order: tuple[int, int]
+) -> None:
+    """Two streams (both read as ``<bytes>`` line 1) with one story in two paragraph
+    orders, in two partitions: the kept one is the batch's, whatever the input order."""
+    body = ["Paragraph alpha of the story is here.", "Paragraph beta follows it now."]
+    texts = [
+        dumps(_seed("Same", "https://same.example/a", 0, lines)).encode()
+        for lines in (body, body[::-1])
+    ]
+    sources = [texts[index] for index in order]
+    with dask.config.set(scheduler="sync"):
+        kept = dedupe(read_bag(sources, files_per_partition=1)).kept.compute()
+    expected, _ = Deduplicator().batch(ingest(sources, dedup=False))
+    assert [Article.from_dict(record) for record in kept] == expected
+    assert len(kept) == 1
+    assert list(expected[0].body) == min(body, body[::-1])
+
+
+def test_match_keys_are_the_candidate_keys() -> None:
+    """Clustering uses the keys the Deduplicator matches on, for every key type."""
+    from newsingest.dask import _match_keys
+    from newsingest.dedup import candidate_of
+
+    feed = Provenance(
+        reader="feed", location="f.xml", item=3, feed_url="https://f.example/rss", entry_id="g-1"
+    )
+    base = normalise_article(_seed("A title", "https://a.example/x", 0, ["Some body text here."]))
+    records = [
+        base.to_dict(),
+        base.evolve(source=feed).to_dict(),
+        base.evolve(content_key=None).to_dict(),  # the candidate computes it
+        base.evolve(content_key=None, body=()).to_dict(),  # no body, no content key
+        base.evolve(title="  ").to_dict(),  # no title key
+    ]
+    for keys in [
+        ("url", "entry", "content", "title"),
+        ("content",),
+        ("title",),
+        ("entry", "content"),
+    ]:
+        for record in records:
+            wanted = [key for kind, key in candidate_of(record, keys).keys if kind in keys]
+            assert sorted(_match_keys(record, keys)) == sorted(wanted)
+
+
+def test_sync_walked_files_no_reader_claims_are_passed_over_named_ones_are_not(
+    tmp_path: Path,
+) -> None:
+    """A folder's unreadable file is passed over; the same file named is an error."""
+    (tmp_path / "a.txt").write_text(
+        dumps(_seed("T", "https://x.example/a", 0, ["Body one."])), encoding="utf-8"
+    )
+    (tmp_path / "notes.bin").write_bytes(b"\x00\x01\x02 not an article")
+    with dask.config.set(scheduler="sync"):
+        assert read_bag(tmp_path).count().compute() == 1
+        mixed = [tmp_path / "a.txt", (tmp_path / "a.txt").read_bytes(), str(tmp_path)]
+        assert read_bag(mixed, files_per_partition=10).count().compute() == 3
+        with pytest.raises(NewsIngestError, match=r"notes\.bin"):
+            read_bag([tmp_path / "notes.bin"]).compute()
+
+
+def test_groups_travel_packed_and_come_back_as_they_were() -> None:
+    """Runs of paths travel as one string; walked and named paths, bytes keep their kind."""
+    from newsingest.dask import _pack, _unpack
+    from newsingest.readers import WalkedPath
+
+    sources: list[Any] = [
+        WalkedPath("/a/1.txt"),
+        WalkedPath("/a/2.txt"),
+        "/named.txt",
+        "https://x.example/feed",
+        b"raw bytes",
+        WalkedPath("/a/3.txt"),
+    ]
+    packed = _pack(sources)
+    assert len(packed) == 4  # two walked, named + URL, bytes, one walked
+    back = _unpack(packed)
+    assert back == sources
+    assert [type(item) for item in back] == [type(item) for item in sources]
+
+
+def test_union_find_joins_long_chains() -> None:
+    """Keys joined one by one into a chain end in one cluster, paths compressed."""
+    from newsingest.dask import _find
+
+    parent = {0: 0, **{key: key - 1 for key in range(1, 6)}}  # 5 -> 4 -> ... -> 0
+    assert _find(parent, 5) == 0
+    assert all(parent[key] == 0 for key in range(6))  # every step now points at the root
+    assert _find(parent, 9) == 9  # an unseen key is its own cluster
+
+
+def test_sync_an_empty_folder_is_an_empty_bag(tmp_path: Path) -> None:
+    """No source file at all: an empty bag, and dedupe of it is empty too."""
+    with dask.config.set(scheduler="sync"):
+        bag = read_bag(tmp_path)
+        assert bag.count().compute() == 0
+        assert dedupe(bag).kept.compute() == []
+
+
+def test_dedupe_split_every_is_deprecated(corpus: Path) -> None:
+    """split_every no longer does anything, and says so."""
+    bag = read_bag(corpus, on_error="skip")
+    with pytest.warns(DeprecationWarning, match="split_every"):
+        dedupe(bag, split_every=4)
+
+
 @pytest.mark.parametrize(
     ("files_per_partition", "npartitions"), [(1, None), (7, 1), (7, 3), (500, None)]
 )
@@ -230,13 +440,13 @@ def test_sync_dedupe_reads_each_partition_once(
     import newsingest.dask as newsingest_dask
 
     calls: list[int] = []
-    read_partition = newsingest_dask._read_partition
+    read_group = newsingest_dask.ingest  # what every partition task reads its files with
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
-        return read_partition(*args, **kwargs)
+        return read_group(*args, **kwargs)
 
-    monkeypatch.setattr(newsingest_dask, "_read_partition", counting)
+    monkeypatch.setattr(newsingest_dask, "ingest", counting)
     bag = read_bag(corpus, files_per_partition=16, on_error="skip")
     result = dedupe(bag)
     with dask.config.set(scheduler="sync"):
