@@ -82,6 +82,11 @@ _UPGRADABLE: Final = frozenset({"1"})
 # SQLite accepts 32766 host parameters since 3.32; stay far below for older builds.
 _LOOKUP_CHUNK: Final = 500
 _BUSY_TIMEOUT_S: Final = 60.0
+# How often (seconds) a store asks whether another connection committed to its file.
+_FRESH_S: Final = 0.1
+# Keys looked up in SQL per page of the file before the key filter is built: scanning a
+# page of keys into the filter costs about what a handful of single-key SELECTs do.
+_LOOKUPS_PER_PAGE: Final = 4
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -386,6 +391,57 @@ class MemoryStore:
         """Nothing to release."""
 
 
+class _KeyFilter:
+    """Which keys are certainly *not* in a store's file: a Bloom filter of its keys.
+
+    Three bits per key out of at least 16 per key (about 0.5 % false positives when
+    full, fewer before); a key whose bits are not all set was never added. Positions
+    come from Python's string hash, so a filter is only good in the process that built
+    it (it is never stored). ``capacity`` keys fit before the filter must be rebuilt
+    larger (from the file) to keep its false positives rare.
+    """
+
+    #: Bits at least: 16 Mi (a 2 MiB filter, 1 Mi keys), so most stores never grow it.
+    MIN_BITS: Final = 1 << 24
+
+    def __init__(self, keys: int) -> None:
+        bits = self.MIN_BITS
+        while bits < keys * 64:  # room to grow 4x before the next rebuild
+            bits <<= 1
+        self.mask = bits - 1
+        self.bits = bytearray(bits >> 3)
+        self.capacity = bits >> 4
+        self.count = 0
+
+    def add_all(self, keys: Iterable[str]) -> None:
+        bits, mask = self.bits, self.mask
+        count = 0
+        for key in keys:
+            value = hash(key)
+            step = (value >> 32) | 1
+            at = value & mask
+            bits[at >> 3] |= 1 << (at & 7)
+            at = (at + step) & mask
+            bits[at >> 3] |= 1 << (at & 7)
+            at = (at + step) & mask
+            bits[at >> 3] |= 1 << (at & 7)
+            count += 1
+        self.count += count
+
+    def __contains__(self, key: str) -> bool:
+        bits, mask = self.bits, self.mask
+        value = hash(key)
+        at = value & mask
+        if not bits[at >> 3] & (1 << (at & 7)):
+            return False
+        step = (value >> 32) | 1
+        at = (at + step) & mask
+        if not bits[at >> 3] & (1 << (at & 7)):
+            return False
+        at = (at + step) & mask
+        return bool(bits[at >> 3] & (1 << (at & 7)))
+
+
 class SQLiteStore:
     """A seen-store in a SQLite file, shared across runs and processes.
 
@@ -393,6 +449,19 @@ class SQLiteStore:
     most what it had not committed, and readers never block the writer. Tables are
     ``WITHOUT ROWID`` so a key lookup is one B-tree descent. Staged data lives in this
     process (and answers lookups) until :meth:`commit` writes it in one transaction.
+
+    Lookups stay flat as the file grows: a Bloom filter of the file's keys
+    (:class:`_KeyFilter`, about 2 bytes a key, at least 2 MiB) answers "not seen" for a
+    new key without asking SQLite, so only seen keys and the filter's rare false
+    positives cost a ``SELECT``. The filter is built from the file by one scan of its
+    keys, not at open but once this store has looked up about as many keys in SQL as
+    the scan would cost (at once for an empty file; a short poll of a big file never
+    pays for it), and is kept up to date by :meth:`commit`. When another connection
+    commits to the file (checked every tenth of a second, ``PRAGMA data_version``) the
+    filter no longer knows every key: lookups ask SQLite again until the filter is
+    rebuilt, by the same rule. A key another process committed within that tenth of a
+    second may look unseen here, which, like a key it has staged but not yet committed,
+    errs on the side of emitting an article twice.
 
     Args:
         path: the database file; created (with its directory entry) when missing.
@@ -421,12 +490,17 @@ class SQLiteStore:
                 f"{self.path}: cannot open the state file ({error}); does its folder exist, "
                 "and may this user write there?"
             ) from None
+        self._build_after = 0  # SQL key lookups before building the filter pays off
         try:
             self._setup(cache_mib)
         except BaseException:
             self._db.close()
             raise
         self._staged: dict[str, SeenEntry] = {}
+        self._filter: _KeyFilter | None = None  # None: ask SQLite (see the class docstring)
+        self._sql_keys = 0  # keys looked up in SQL since the filter was last (re)built
+        self._data_version: int | None = None  # the file's, when the filter was right
+        self._next_check = 0.0  # monotonic time of the next data_version check
         self._staged_near: dict[str, NearSignature] = {}
         self._staged_validators: dict[str, tuple[str | None, str | None, int]] = {}
         self._staged_feeds: dict[str, FeedStatus] = {}
@@ -444,6 +518,9 @@ class SQLiteStore:
             db.execute("PRAGMA wal_autocheckpoint=10000")
             db.execute("PRAGMA temp_store=MEMORY")
             self._write(self._create_schema)
+            if db.execute("SELECT 1 FROM seen LIMIT 1").fetchone() is not None:
+                (pages,) = db.execute("PRAGMA page_count").fetchone()
+                self._build_after = int(pages) * _LOOKUPS_PER_PAGE
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path}: not a usable newsingest state file: {error}") from error
 
@@ -492,12 +569,20 @@ class SQLiteStore:
         found: dict[str, SeenEntry] = {}
         staged = self._staged
         missing: list[str] = []
+        known = self._fresh_filter()
         for key in keys:
             entry = staged.get(key)
-            if entry is None:
-                missing.append(key)
-            else:
+            if entry is not None:
                 found[key] = entry
+            elif known is None or key in known:
+                missing.append(key)
+        if not missing:
+            return found
+        if known is None:
+            self._sql_keys += len(missing)
+            if self._sql_keys >= self._build_after:
+                with self._lock:  # not while another thread commits
+                    self._build_filter()
         db = self._db
         try:
             for start in range(0, len(missing), _LOOKUP_CHUNK):
@@ -513,6 +598,72 @@ class SQLiteStore:
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path}: cannot read the state file: {error}") from error
         return found
+
+    def claim(
+        self, keys: Sequence[tuple[str, str]], kept: str, source: str, now: int
+    ) -> dict[str, SeenEntry]:
+        """Stage ``(kind, key)`` pairs as owned by ``kept`` unless one is known already
+        (what :meth:`MemoryStore.claim` does): the known entries, or ``{}``."""
+        found = self.lookup([key for _, key in keys])
+        if not found:  # none is staged either: nothing to merge
+            staged = self._staged
+            for kind, key in keys:
+                staged[key] = _new_tuple(SeenEntry, (key, kind, kept, source, now, None))
+        return found
+
+    def _fresh_filter(self) -> _KeyFilter | None:
+        """The key filter, when it knows every key in the file (else ``None``)."""
+        known = self._filter
+        if (
+            known is not None
+            and time.monotonic() >= self._next_check
+            and self._read_data_version() != self._data_version
+        ):
+            # Another connection committed keys the filter does not know.
+            self._filter = known = None
+            self._sql_keys = 0
+        return known
+
+    def _read_data_version(self) -> int:
+        self._next_check = time.monotonic() + _FRESH_S
+        try:
+            (version,) = self._db.execute("PRAGMA data_version").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path}: cannot read the state file: {error}") from error
+        return int(version)
+
+    def _build_filter(self, keys: int = 0) -> None:
+        """Build the key filter from the file's keys (one read transaction)."""
+        db = self._db
+        try:
+            db.execute("BEGIN")
+            try:
+                version = self._read_data_version()
+                (count,) = db.execute("SELECT count(*) FROM seen").fetchone()
+                known = _KeyFilter(max(keys, count))
+                known.add_all(row[0] for row in db.execute("SELECT key FROM seen"))
+            finally:
+                db.execute("COMMIT")
+            (pages,) = db.execute("PRAGMA page_count").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path}: cannot read the state file: {error}") from error
+        self._filter, self._data_version = known, version
+        self._sql_keys, self._build_after = 0, int(pages) * _LOOKUPS_PER_PAGE
+
+    def _filter_committed(self, keys: Iterable[str], before: int | None) -> None:
+        """After a commit (``before``: the file's data version just before it): add its
+        keys to the filter, rebuilding it larger when full; a filter that may have missed
+        another connection's commit is dropped instead (rebuilt later by the rule)."""
+        known = self._filter
+        if known is None:
+            return
+        if before != self._data_version or self._read_data_version() != before:
+            self._filter = None
+            self._sql_keys = 0
+            return
+        known.add_all(keys)
+        if known.count > known.capacity:
+            self._build_filter(known.count)
 
     def add(self, entries: Iterable[SeenEntry]) -> None:
         staged = self._staged
@@ -640,7 +791,10 @@ class SQLiteStore:
             )
 
         with self._lock:
+            before = None if self._filter is None else self._read_data_version()
             self._write(work)
+            # Before the staged keys are dropped: a lookup never misses a key between.
+            self._filter_committed([row[0] for row in seen], before)
             for url, value in staged_validators.items():
                 if self._staged_validators.get(url) == value:
                     del self._staged_validators[url]
