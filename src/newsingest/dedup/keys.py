@@ -159,9 +159,19 @@ def _unicode_key(segments: Iterable[str], text: str) -> str | None:
     return _digest(map(form, segments))
 
 
-def _ascii_key_forms(data: bytes) -> list[bytes]:
-    """The key forms of the lines of all-ASCII ``data`` (empty ones included)."""
-    return data.translate(_ASCII_TABLE, _ASCII_DELETE).split(b"\n")
+# The last ASCII body content_key saw and its key form, for loose_key of the same body
+# (the pipeline asks both of every record): the loose form of ASCII text is its key
+# form without punctuation and newlines, so one translate of the shorter key form
+# replaces a second pass over the body. Keyed by the text itself, so it is never wrong.
+_last_ascii_form: tuple[str, bytes] = ("", b"")
+
+
+def _ascii_key_forms(joined: str) -> list[bytes]:
+    """The key forms of the lines of all-ASCII ``joined`` (empty ones included)."""
+    global _last_ascii_form  # a one-entry memo of a pure function
+    form = joined.encode("ascii").translate(_ASCII_TABLE, _ASCII_DELETE)
+    _last_ascii_form = (joined, form)
+    return form.split(b"\n")
 
 
 def _digest_ascii(forms: list[bytes]) -> str | None:
@@ -205,7 +215,7 @@ def content_key(body: Iterable[str]) -> str | None:
     segments = body if isinstance(body, (list, tuple)) else list(body)
     joined = _SEPARATOR.join(segments)
     if joined.isascii():
-        forms = _ascii_key_forms(joined.encode("ascii"))
+        forms = _ascii_key_forms(joined)
         # One form per segment unless a segment held a newline itself; that (rare) body
         # must not be split there, so it takes the per-segment path.
         if len(forms) == len(segments):
@@ -273,7 +283,11 @@ def loose_key(body: Sequence[str]) -> str:
     two bodies that differ in those alone (a trivial edit, not an update)."""
     joined = _SEPARATOR.join(body)
     if joined.isascii():
-        data = joined.encode("ascii").translate(None, _ASCII_LOOSE_DELETE).lower()
+        text, form = _last_ascii_form
+        if joined == text:  # already lowercased, whitespace gone (see _ascii_key_forms)
+            data = form.translate(None, _ASCII_LOOSE_DELETE)
+        else:
+            data = joined.encode("ascii").translate(None, _ASCII_LOOSE_DELETE).lower()
     else:
         data = _LOOSE_DELETE.sub("", joined).casefold().encode()
     return hashlib.blake2b(data, digest_size=16).hexdigest()
