@@ -63,3 +63,33 @@ def test_read_file_raises_for_a_missing_file(tmp_path: Path) -> None:
     """A path that does not exist raises FileNotFoundError, for callers to report."""
     with pytest.raises(FileNotFoundError):
         read_file(tmp_path / "absent.txt")
+
+
+def test_read_file_reads_on_when_a_file_is_longer_than_its_size() -> None:
+    """A regular file whose size says 0 (Linux /proc) is still read whole."""
+    proc = Path("/proc/self/status")
+    if not proc.is_file() or proc.stat().st_size != 0:
+        pytest.skip("no /proc files of size 0 on this platform")
+    data = read_file(proc)
+    assert data is not None and data.startswith(b"Name:") and data.endswith(b"\n")
+    assert read_file(proc, limit=3) is None
+
+
+def test_read_file_reads_a_small_regular_file_in_one_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One os.read of the file's size and a byte more: no second read to find its end."""
+    path = tmp_path / "article.txt"
+    path.write_bytes(b"x" * 4321)
+    reads: list[int] = []
+    real = os.read
+
+    def counted(fd: int, size: int) -> bytes:
+        reads.append(size)
+        return real(fd, size)
+
+    monkeypatch.setattr(os, "read", counted)
+    assert read_file(path, 1 << 20) == b"x" * 4321
+    assert reads == [4322]
+    assert read_file(path, 4000) is None  # over the limit: not read at all
+    assert reads == [4322]
