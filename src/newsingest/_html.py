@@ -6,14 +6,27 @@ closes the current segment; inline markup disappears and its text joins the
 segment; ``script``, ``style`` and similar elements and all comments are dropped;
 character references are decoded; runs of HTML whitespace become one space and
 segments are stripped, so empty blocks leave nothing behind. ``pre`` keeps its
-lines, one segment each. Only the standard library's ``html.parser`` is used.
+lines, one segment each.
+
+Two tokenizers feed the same segmenting rules. lxml's HTML parser (libxml2, in C)
+reads a fragment whose markup is plain: every element explicitly closed and
+properly nested (void elements aside), no comments, declarations or processing
+instructions, no ``<`` that starts no tag, no ``html``/``head``/``body`` tags,
+script and style bodies without markup, none of the dropped elements whose
+recovery depends on never being closed. Everything else, and anything lxml
+refuses, goes to the standard library's ``html.parser``, which is what the rules
+were written against; for a plain fragment both give the same events, so the same
+segments (``tests/test_html.py`` holds them to it).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from html.parser import HTMLParser
-from typing import Final
+from typing import Any, Final
+
+from lxml import etree
 
 __all__ = ["html_to_segments", "text_to_segments"]
 
@@ -53,9 +66,10 @@ _MARKUP = re.compile(r"[<&]")
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
-class _Segmenter(HTMLParser):
+class _Rules:
+    """The segmenting rules, fed tag and text events by either tokenizer."""
+
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.segments: list[str] = []
         self._parts: list[str] = []
         self._dropped: list[str] = []
@@ -77,7 +91,7 @@ class _Segmenter(HTMLParser):
         if text:
             self.segments.append(text)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def starttag(self, tag: str) -> None:
         if self._dropped:
             if tag == self._dropped[-1] or (tag in DROPPED_ELEMENTS and tag not in _VOID_ELEMENTS):
                 self._dropped.append(tag)
@@ -93,14 +107,14 @@ class _Segmenter(HTMLParser):
             if tag == "pre":
                 self._pre += 1
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def startendtag(self, tag: str) -> None:
         if tag in BLOCK_ELEMENTS:
             if self._dropped:
                 self._held.append(_BREAK)
             else:
                 self._flush()
 
-    def handle_endtag(self, tag: str) -> None:
+    def endtag(self, tag: str) -> None:
         if self._dropped:
             if tag in self._dropped:
                 # Close up to the matching open element; stray end tags are ignored.
@@ -116,14 +130,13 @@ class _Segmenter(HTMLParser):
             if tag == "pre" and self._pre:
                 self._pre -= 1
 
-    def handle_data(self, data: str) -> None:
+    def data(self, data: str) -> None:
         if not self._dropped:
             self._parts.append(data)
         elif self._dropped[0] in _RECOVERABLE:
             self._held.append(data)
 
-    def close(self) -> None:
-        super().close()
+    def finish(self) -> list[str]:
         self._flush()
         if self._dropped and self._held:
             # An element that never closed: what followed it is the document's text.
@@ -132,6 +145,121 @@ class _Segmenter(HTMLParser):
                 if text:
                     self.segments.append(text)
             self._held = []
+        return self.segments
+
+
+class _Segmenter(HTMLParser):
+    """The standard library's tokenizer, for any fragment."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rules = _Rules()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.rules.starttag(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.rules.startendtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        self.rules.endtag(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.rules.data(data)
+
+
+class _NotPlain(Exception):
+    """lxml's events would differ from html.parser's for this fragment."""
+
+
+class _Target:
+    """lxml parser target: libxml2's events into the rules, counting what it closed.
+
+    libxml2 opens ``html`` and ``body`` itself and closes what was left open; an
+    end event without an end tag in the source (or the reverse) means it repaired
+    the markup, where html.parser would not have, so the fragment is handed over.
+    """
+
+    def __init__(self) -> None:
+        self.rules = _Rules()
+        self.closed = 0
+
+    def start(self, tag: Any, attrib: Any) -> None:
+        if isinstance(tag, str) and tag not in _FRAME:
+            self.rules.starttag(tag)
+
+    def end(self, tag: Any) -> None:
+        if not isinstance(tag, str) or tag in _FRAME:
+            return
+        if tag not in _VOID_ELEMENTS:
+            self.closed += 1
+        self.rules.endtag(tag)
+
+    def data(self, data: str) -> None:
+        self.rules.data(data)
+
+    def close(self) -> None:
+        return None
+
+
+#: What libxml2 adds around a fragment, never written in one the lxml path reads.
+_FRAME: Final = frozenset({"html", "body"})
+#: Markup the lxml path does not read: control characters, comments, declarations,
+#: CDATA, PIs, a ``<`` that opens no tag.
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_NOT_PLAIN: Final = re.compile(r"<(?:[!?]|/(?![a-zA-Z])|(?![a-zA-Z/]))")
+_TAG: Final = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)")
+#: Elements the lxml path does not read: the document frame, and those whose
+#: handling depends on html.parser's own reading (raw text, recovery of an element
+#: never closed).
+_NOT_PLAIN_TAGS: Final = frozenset(
+    {
+        "html", "head", "body", "title", "template", "textarea", "plaintext", "xmp",
+        "noscript", "noembed", "noframes", "frameset", "frame",
+    }
+) | _RECOVERABLE  # fmt: skip
+_RAW_TAGS: Final = frozenset({"script", "style"})
+_RAW_ELEMENT: Final = re.compile(
+    r"<(script|style)(?![-.:\w])[^<>]*(?<!/)>([^<]*)</\1\s*>", re.IGNORECASE
+)
+
+
+class _Tokenizer(threading.local):
+    """One lxml HTML parser per thread (making one inspects its target: costly)."""
+
+    def __init__(self) -> None:
+        self.target = _Target()
+        self.parser = etree.HTMLParser(target=self.target, no_network=True, huge_tree=False)
+
+
+_TOKENIZER: Final = _Tokenizer()
+
+
+def _lxml_segments(html: str) -> list[str]:
+    """The segments of a plain fragment through lxml (raises _NotPlain otherwise)."""
+    if _NOT_PLAIN.search(html) or _CONTROL.search(html):
+        raise _NotPlain
+    tags = _TAG.findall(html)
+    names = {name.lower() for _, name in tags}
+    if not names.isdisjoint(_NOT_PLAIN_TAGS):
+        raise _NotPlain
+    if not names.isdisjoint(_RAW_TAGS):
+        opened = sum(1 for slash, name in tags if not slash and name.lower() in _RAW_TAGS)
+        if len(_RAW_ELEMENT.findall(html)) != opened:
+            raise _NotPlain  # a script or style holding markup, self-closed or left open
+    tokenizer = _TOKENIZER
+    target = tokenizer.target
+    target.rules = _Rules()
+    target.closed = 0
+    try:
+        tokenizer.parser.feed(html)
+        tokenizer.parser.close()
+    except (etree.LxmlError, ValueError) as error:  # pragma: no cover - libxml2 refused it
+        tokenizer.__init__()  # type: ignore[misc]  # a fresh parser after a failed one
+        raise _NotPlain from error
+    if target.closed != sum(1 for slash, _ in tags if slash):
+        raise _NotPlain
+    return target.rules.finish()
 
 
 def html_to_segments(html: str) -> list[str]:
@@ -146,10 +274,14 @@ def html_to_segments(html: str) -> list[str]:
     if not _MARKUP.search(html):
         text = _SPACE.sub(" ", html).strip()
         return [text] if text else []
+    try:
+        return _lxml_segments(html)
+    except _NotPlain:
+        pass
     parser = _Segmenter()
     parser.feed(html)
     parser.close()
-    return parser.segments
+    return parser.rules.finish()
 
 
 def text_to_segments(text: str) -> list[str]:

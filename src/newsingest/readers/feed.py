@@ -75,6 +75,7 @@ from newsingest.readers import (
     is_url,
     open_binary,
 )
+from newsingest.readers._feedfast import parse_fast
 from newsingest.readers._xmlscan import decode_for_scan, deepest_nesting, entries_past
 from newsingest.readers.jsonfeed import is_json_feed, parse_json_feed
 from newsingest.readers.opml import Subscription, is_opml, parse_subscriptions
@@ -314,8 +315,12 @@ def _segments(value: str, detail: Mapping[str, Any] | None, field: str) -> list[
     return text_to_segments(value)
 
 
+#: Any whitespace (``\s`` is exactly ``str.isspace``): a URL holding some is refused.
+_WHITESPACE: Final = re.compile(r"\s")
+
+
 def _http_url(value: str) -> bool:
-    if any(char.isspace() for char in value):
+    if _WHITESPACE.search(value):
         return False
     try:
         parts = urlsplit(value)
@@ -580,31 +585,11 @@ class FeedReader:
             return
         checked = _parseable(data, location)
         entry_count = checked.entry_count
-
-        import feedparser  # noqa: PLC0415 - heavy import, deferred to first read
-
-        headers = {
-            "content-type": f"application/xml; charset={charset}"
-            if charset
-            else ("application/xml")
-        }
-        # No Content-Location: feedparser would resolve a guid that is not a URL
-        # against the feed's address and call the result a link (an invented page).
-        # Relative links are resolved here (_entry_url), xml:base by feedparser.
-        try:
-            result = feedparser.parse(
-                checked.data,
-                sanitize_html=False,
-                resolve_relative_uris=False,
-                response_headers=headers,
-            )
-        except Exception as error:  # feedparser promises not to raise; keep the promise
-            failure = ParseError(
-                f"feedparser failed: {type(error).__name__}: {error}",
-                source=location,
-                reason="unparseable",
-            )
-            raise failure from error
+        result: Any = None
+        if entry_count is None and not checked.truncated:
+            result = parse_fast(checked.data, charset)  # None: feedparser's to read
+        if result is None:
+            result = _feedparser_parse(checked.data, location, charset)
         entries = result.get("entries") or []
         if not result.get("version") and not entries:
             if checked.truncated:
@@ -656,6 +641,32 @@ class FeedReader:
         if self.max_future is None:
             return None
         return self.now if self.now is not None else datetime.now(timezone.utc)
+
+
+def _feedparser_parse(data: bytes, location: str, charset: str | None) -> Any:
+    """The document as feedparser reads it (the path for whatever the fast path declines)."""
+    import feedparser  # noqa: PLC0415 - heavy import, deferred to first read
+
+    headers = {
+        "content-type": f"application/xml; charset={charset}" if charset else "application/xml"
+    }
+    # No Content-Location: feedparser would resolve a guid that is not a URL
+    # against the feed's address and call the result a link (an invented page).
+    # Relative links are resolved here (_entry_url), xml:base by feedparser.
+    try:
+        return feedparser.parse(
+            data,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+            response_headers=headers,
+        )
+    except Exception as error:  # feedparser promises not to raise; keep the promise
+        failure = ParseError(
+            f"feedparser failed: {type(error).__name__}: {error}",
+            source=location,
+            reason="unparseable",
+        )
+        raise failure from error
 
 
 @attrs.frozen
