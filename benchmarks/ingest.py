@@ -17,9 +17,25 @@ shuffled), then measures:
 
 Prints documents per second, ratios to the floor and to one process, and peak RSS.
 
+With ``--state``, it measures instead what a SQLite seen-store (``state=``) costs per
+document as the store grows: documents generated in memory (a pool of bodies, each
+document made unique by its first paragraph and URL) are ingested at each size of
+``--state-sizes`` (10,000 and 300,000 by default) with the in-memory store and with a
+fresh SQLite file, in interleaved rounds, timed in CPU seconds. Making the documents
+is measured alone in the same rounds and taken off both, so the figures are what
+``ingest()`` costs. It prints each run's cost per document, the state's cost against
+the in-memory run at the same size, and each size's state cost against the smallest.
+
     python benchmarks/ingest.py              # N = 20,000, memory at 200,000
     python benchmarks/ingest.py --ci         # small sizes, for CI
     python benchmarks/ingest.py --cold       # as root: each measure on an empty page cache
+    python benchmarks/ingest.py --state      # SQLite state against memory, 10k and 300k docs
+    python benchmarks/ingest.py --state --ci # the same at 1,000 and 5,000 documents
+    python benchmarks/ingest.py --against /tmp/before/src  # one process, another checkout
+
+``--against SRC`` times one-process ``ingest()`` of the generated corpus in fresh
+processes, this checkout's ``src`` and ``SRC`` in turn (CPU seconds of a second, warm
+run in each), and compares their JSONL outputs byte for byte.
 """
 
 from __future__ import annotations
@@ -34,7 +50,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import cache, partial
 from pathlib import Path
 
 from _rounds import interleaved, rounds_arg  # benchmarks/ is on sys.path as a script
@@ -125,6 +142,133 @@ def run_ingest(root: Path, workers: int) -> tuple[float, int, int]:
     return seconds, run.report.emitted, run.report.duplicate_count
 
 
+@cache
+def document_pool() -> list[tuple[str, str, str, list[str]]]:
+    rng = random.Random(5)
+    return [document(rng, number) for number in range(500)]
+
+
+def state_documents(count: int) -> Iterator[bytes]:
+    """``count`` distinct seed documents made in memory, cheaply (a pool of bodies)."""
+    pool = document_pool()
+    for number in range(count):
+        title, date, url, body = pool[number % len(pool)]
+        lead = f"Dispatch {number}: {body[0]}"
+        text = "\n".join([title, date, f"{url}-{number}", lead, *body[1:]]) + "\n"
+        yield text.encode("utf-8")
+
+
+def run_state(count: int, state: Path | None) -> tuple[float, int]:
+    """CPU seconds of ingest() over ``count`` generated documents, and how many it emitted."""
+    from newsingest import ingest
+
+    if state is not None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{state}{suffix}").unlink(missing_ok=True)
+    start = time.process_time()
+    emitted = 0
+    for _ in ingest(state_documents(count), state=state).json_lines():
+        emitted += 1
+    return time.process_time() - start, emitted
+
+
+def make_only(count: int) -> tuple[float, int]:
+    """CPU seconds of making the documents alone (taken off both ingest runs)."""
+    start = time.process_time()
+    made = sum(1 for _ in state_documents(count))
+    return time.process_time() - start, made
+
+
+def state_main(sizes: list[int], rounds: int, workdir: Path) -> None:
+    """The ``--state`` mode: SQLite seen-store against the in-memory one, by store size."""
+    state = workdir / "state.db"
+    run_state(min(sizes), state)  # imports and caches, once
+    measures: dict[str, Callable[[], tuple[float, int]]] = {}
+    for count in sizes:
+        measures[f"make {count}"] = partial(make_only, count)
+        measures[f"memory {count}"] = partial(run_state, count, None)
+        measures[f"state {count}"] = partial(run_state, count, state)
+    runs = interleaved(measures, rounds)
+    cpu = {name: [result[0] for _, result in timed] for name, timed in runs.items()}
+    emitted = {name: {result[1] for _, result in timed} for name, timed in runs.items()}
+    print(
+        f"CPU us/doc, best of {rounds} interleaved rounds (median); making the documents "
+        "taken off\n"
+    )
+    print(
+        f"{'documents':>10} {'make':>6} {'memory':>14} {'state':>14} {'state/memory':>13} "
+        f"{'state/state@' + format(sizes[0], ','):>18}"
+    )
+    base = None
+    for count in sizes:
+        if emitted[f"memory {count}"] != emitted[f"state {count}"]:
+            raise SystemExit(f"memory and state runs emitted {emitted} at {count}")
+        make = min(cpu[f"make {count}"]) / count * 1e6
+        mem = [seconds / count * 1e6 - make for seconds in cpu[f"memory {count}"]]
+        sql = [seconds / count * 1e6 - make for seconds in cpu[f"state {count}"]]
+        base = min(sql) if base is None else base
+        print(
+            f"{count:>10,} {make:6.1f} {min(mem):7.1f} ({statistics.median(mem):5.1f}) "
+            f"{min(sql):7.1f} ({statistics.median(sql):5.1f}) {min(sql) / min(mem):13.2f} "
+            f"{min(sql) / base:18.2f}"
+        )
+
+
+def one_process_child(root: str, out: str) -> None:
+    """Ingest ``root`` in one process into the JSONL file ``out``; print CPU seconds.
+
+    Run with another checkout's ``src`` on ``PYTHONPATH`` by ``--against``. A first run
+    warms the page cache and the imports; the second is timed and written.
+    """
+    from newsingest import ingest
+
+    for _ in ingest([root]).json_lines():
+        pass
+    start = time.process_time()
+    lines = list(ingest([root]).json_lines())
+    seconds = time.process_time() - start
+    Path(out).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    print(seconds)
+
+
+def against_main(other: str, count: int, rounds: int, workdir: Path) -> None:
+    """The ``--against`` mode: one-process ingest of this checkout and of ``other``
+    (a ``src`` folder) in interleaved rounds of fresh processes, outputs compared."""
+    root = workdir / "corpus"
+    generate(root, count)
+    here = str(Path(__file__).resolve().parent.parent / "src")
+    seconds: dict[str, list[float]] = {"this checkout": [], other: []}
+    outputs: dict[str, bytes] = {}
+    for _ in range(rounds):
+        for name, src in (("this checkout", here), (other, other)):
+            out = workdir / "out.jsonl"
+            done = subprocess.run(
+                [sys.executable, __file__, "--one-process-child", str(root), str(out)],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "PYTHONPATH": src},
+            )
+            seconds[name].append(float(done.stdout))
+            data = out.read_bytes()
+            if outputs.setdefault(name, data) != data:
+                raise SystemExit(f"{name}: two runs wrote different output")
+    same = outputs["this checkout"] == outputs[other]
+    print(f"corpus: {count:,} files; CPU us/doc, best of {rounds} interleaved rounds (median)\n")
+    best = {name: min(runs) / count * 1e6 for name, runs in seconds.items()}
+    for name, runs in seconds.items():
+        print(f"{name:<40} {best[name]:7.1f} ({statistics.median(runs) / count * 1e6:6.1f})")
+    print(
+        f"\nthis checkout vs {other}: {best[other] / best['this checkout']:.2f}x as fast, "
+        f"{1 - best['this checkout'] / best[other]:.1%} less CPU per document"
+    )
+    lines = outputs["this checkout"].count(b"\n")
+    verdict = "identical" if same else "DIFFERENT"
+    print(f"JSONL output ({lines:,} lines, {len(outputs[other]):,} bytes): byte for byte {verdict}")
+    if not same:
+        raise SystemExit(1)
+
+
 def memory_child(count: int, state: str) -> None:
     """Ingest ``count`` generated documents from memory; print peak RSS in MB."""
     import resource
@@ -148,7 +292,7 @@ def memory_child(count: int, state: str) -> None:
 def measure_memory(count: int, workdir: Path) -> tuple[int, float]:
     state = workdir / f"state-{count}.db"
     done = subprocess.run(
-        [sys.executable, __file__, "--memory-child", str(count), "--state", str(state)],
+        [sys.executable, __file__, "--memory-child", str(count), "--state-file", str(state)],
         capture_output=True,
         text=True,
         check=True,
@@ -167,14 +311,47 @@ def main() -> None:
     parser.add_argument(
         "--cold", action="store_true", help="empty the page cache before each measure (root)"
     )
+    parser.add_argument(
+        "--state", action="store_true", help="SQLite seen-store against memory, by store size"
+    )
+    parser.add_argument(
+        "--state-sizes",
+        type=lambda text: [int(part) for part in text.split(",")],
+        default=[10_000, 300_000],
+        help="documents per --state run, comma-separated (default 10000,300000)",
+    )
+    parser.add_argument(
+        "--against",
+        metavar="SRC",
+        help="one-process ingest against another checkout's src folder: CPU time, output",
+    )
+    parser.add_argument("--one-process-child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--state", help=argparse.SUPPRESS)
+    parser.add_argument("--state-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child is not None:
-        memory_child(args.memory_child, args.state)
+        memory_child(args.memory_child, args.state_file)
+        return
+    if args.one_process_child is not None:
+        one_process_child(*args.one_process_child)
         return
     if args.ci:
         args.n, args.memory_n, args.rounds = 1_000, 5_000, 2
+        args.state_sizes = [1_000, 5_000]
+    if args.against:
+        workdir = Path(tempfile.mkdtemp(prefix="newsingest-against-"))
+        try:
+            against_main(args.against, args.n, args.rounds, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return
+    if args.state:
+        workdir = Path(tempfile.mkdtemp(prefix="newsingest-state-"))
+        try:
+            state_main(args.state_sizes, args.rounds, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return
 
     workdir = Path(tempfile.mkdtemp(prefix="newsingest-bench-"))
     try:
