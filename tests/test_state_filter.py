@@ -6,13 +6,21 @@ hold it to that across reopen, growth, another connection's commits and claim().
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from newsingest import state
-from newsingest.dedup import Deduplicator, MemoryStore, SeenEntry, SeenStore, SQLiteStore
+from newsingest.dedup import (
+    Deduplicator,
+    MemoryStore,
+    SeenEntry,
+    SeenStore,
+    SQLiteStore,
+    StoreError,
+)
 from newsingest.state import _KeyFilter
 from newsingest.testing import make_article
 
@@ -160,3 +168,30 @@ def test_reruns_with_a_state_file_find_every_article(tmp_path: Path) -> None:
         first.flush()
     with Deduplicator(store=SQLiteStore(path)) as second:
         assert all(second.check(article) is not None for article in articles)
+
+
+class _Broken:
+    """A connection whose every statement fails, as a damaged file's would."""
+
+    def execute(self, *_args: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def test_a_file_that_cannot_be_read_is_a_store_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building the filter or checking the file's version fails with a StoreError."""
+    monkeypatch.setattr(state, "_FRESH_S", 0.0)
+    with SQLiteStore(tmp_path / "a.db") as store:
+        store._db = _Broken()  # type: ignore[assignment]
+        with pytest.raises(StoreError, match="cannot read the state file"):
+            store.lookup(["u1:a"])  # the filter of an empty file is built now
+    with SQLiteStore(tmp_path / "b.db") as store:
+        store.lookup(["u1:a"])
+        assert store._filter is not None
+        store._db = _Broken()  # type: ignore[assignment]
+        with pytest.raises(StoreError, match="cannot read the state file"):
+            store.lookup(["u1:a"])  # the version check
