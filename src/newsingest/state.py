@@ -398,7 +398,8 @@ class _KeyFilter:
     full, fewer before); a key whose bits are not all set was never added. Positions
     come from Python's string hash, so a filter is only good in the process that built
     it (it is never stored). ``capacity`` keys fit before the filter must be rebuilt
-    larger (from the file) to keep its false positives rare.
+    larger (from the file) to keep its false positives rare. It is made with room for
+    four times the keys it starts with, so it takes 2 to 8 bytes a key (at least 2 MiB).
     """
 
     #: Bits at least: 16 Mi (a 2 MiB filter, 1 Mi keys), so most stores never grow it.
@@ -451,7 +452,7 @@ class SQLiteStore:
     process (and answers lookups) until :meth:`commit` writes it in one transaction.
 
     Lookups stay flat as the file grows: a Bloom filter of the file's keys
-    (:class:`_KeyFilter`, about 2 bytes a key, at least 2 MiB) answers "not seen" for a
+    (:class:`_KeyFilter`, 2 to 8 bytes a key, at least 2 MiB) answers "not seen" for a
     new key without asking SQLite, so only seen keys and the filter's rare false
     positives cost a ``SELECT``. The filter is built from the file by one scan of its
     keys, not at open but once this store has looked up about as many keys in SQL as
