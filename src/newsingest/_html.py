@@ -16,7 +16,7 @@ script and style bodies without markup, none of the dropped elements whose
 recovery depends on never being closed. Everything else, and anything lxml
 refuses, goes to the standard library's ``html.parser``, which is what the rules
 were written against; for a plain fragment both give the same events, so the same
-segments (``tests/test_html.py`` holds them to it).
+segments (``tests/test_feed_fastpath.py`` holds them to it).
 """
 
 from __future__ import annotations
@@ -239,6 +239,8 @@ def _lxml_segments(html: str) -> list[str]:
     """The segments of a plain fragment through lxml (raises _NotPlain otherwise)."""
     if _NOT_PLAIN.search(html) or _CONTROL.search(html):
         raise _NotPlain
+    if html.count("<") > html.count(">") or html.rfind("<") > html.rfind(">"):
+        raise _NotPlain  # a tag left unfinished (html.parser keeps it as text)
     tags = _TAG.findall(html)
     names = {name.lower() for _, name in tags}
     if not names.isdisjoint(_NOT_PLAIN_TAGS):

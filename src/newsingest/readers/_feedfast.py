@@ -169,7 +169,13 @@ _BOX_CHILDREN: Final = frozenset({"title", "url", "link", "width", "height", "de
 _PUBLISHED: Final = frozenset({"pubdate", "published", "issued", "dcterms_issued"})
 _UPDATED: Final = frozenset({"updated", "modified", "dc_date", "dcterms_modified", "lastbuilddate"})
 _CREATED: Final = frozenset({"created", "dcterms_created"})
-_AUTHOR: Final = frozenset({"author", "dc_creator", "dc_author"})
+#: Date elements and the key feedparser keeps each under.
+_DATE_KEYS: Final = {
+    **dict.fromkeys(_PUBLISHED, "published"),
+    **dict.fromkeys(_UPDATED, "updated"),
+    **dict.fromkeys(_CREATED, "created"),
+}
+_AUTHOR: Final = frozenset({"author", "dc_creator", "dc_author", "itunes_author"})
 _CATEGORY: Final = frozenset({"category", "dc_subject"})
 
 # An RSS author string's email, as feedparser finds it.
@@ -252,8 +258,12 @@ def _attributes(element: Any) -> dict[str, str]:
             uri, _, local = key[1:].partition("}")
             prefix = _PREFIXES.get(uri.lower(), "")
             if not prefix:
-                raise _Fallback  # an attribute in an unknown namespace: keyed by qname too
-            name = f"{prefix}:{local}".lower()
+                # feedparser keys it by its local name (and by its qname, never read).
+                if local.lower() in _READ_ATTRIBUTES:
+                    raise _Fallback
+                name = local.lower()
+            else:
+                name = f"{prefix}:{local}".lower()
         else:
             name = key.lower()
         result[name] = value.lower() if name in ("rel", "type") else value
@@ -269,6 +279,8 @@ class _Walker:
         self.bases: list[str] = []
         self.langs: list[str | None] = []
         self.atom = False
+        self.media_title = False
+        self.has_content = False  # feedparser's hasContent: decides a second summary's role
 
     # -- names and scopes ------------------------------------------------------------
 
@@ -419,7 +431,6 @@ class _Walker:
             self.text_field(element, feed, "title", "text/plain")
             return
         if name in ("language", "dc_language"):
-            _once(feed, "language!")
             attrs = _attributes(element)
             self.enter(attrs)
             feed["language"] = _fix(self.plain(element).strip())
@@ -437,6 +448,12 @@ class _Walker:
         if self.atom and name == "author":
             self.author(element, feed)
             return
+        if name in ("description", "itunes_summary") and "summary!" in feed:
+            # feedparser takes it for the feed's content and remembers it had content,
+            # which changes how the next entry's summaries are read.
+            self.has_content = True
+        if name == "itunes_summary":
+            feed["summary!"] = True
         self.skip(element, self.feed_allowed)
 
     def feed_allowed(self, name: str) -> bool:
@@ -448,6 +465,11 @@ class _Walker:
 
     def entry_allowed(self, name: str) -> bool:
         if name in _ENTRY_HARMLESS:
+            return True
+        if name == "media_title":
+            # Never the entry's title while the entry has a non-empty one of its own
+            # (feedparser keeps the shallowest title); checked when the entry ends.
+            self.media_title = True
             return True
         return name not in _HANDLED and name not in _ENTRY_KEYS
 
@@ -462,9 +484,13 @@ class _Walker:
         if about:
             entry["id"] = about
         self.enter(attrs)
+        self.media_title = False
         for child in element:
             self.entry_child(child, entry)
         self.leave()
+        if self.media_title and not entry.get("title"):
+            raise _Fallback
+        self.has_content = False  # feedparser forgets it at the end of an entry
         return entry
 
     def entry_child(self, element: Any, entry: dict[str, Any]) -> None:
@@ -479,25 +505,23 @@ class _Walker:
         elif name in ("guid", "id"):
             _once(entry, "id!")
             self.guid(element, entry)
-        elif name in ("description", "summary"):
-            _once(entry, "summary!")
-            if name == "summary" and not self.atom:
-                raise _Fallback
-            default = "text/html" if name == "description" else "text/plain"
-            self.text_field(element, entry, "summary", default)
+        elif name in ("description", "summary", "itunes_summary"):
+            if "summary" in entry and not self.has_content:
+                # feedparser: a second summary, before any content, is the content.
+                self.content(element, entry, "text/plain")
+            else:
+                default = "text/html" if name == "description" else "text/plain"
+                self.text_field(element, entry, "summary", default)
         elif name in ("content_encoded", "content"):
-            _once(entry, "content!")
             if name == "content" and not self.atom:
                 raise _Fallback
             self.content(element, entry, "text/html" if name == "content_encoded" else "text/plain")
-        elif name in _PUBLISHED:
-            self.date(element, entry, "published")
-        elif name in _UPDATED:
-            self.date(element, entry, "updated")
-        elif name in _CREATED:
-            self.date(element, entry, "created")
+        elif name in _DATE_KEYS:
+            self.date(element, entry, _DATE_KEYS[name])
         elif name in _CATEGORY:
             self.category(element, entry)
+        elif name == "itunes_keywords":
+            self.keywords(element, entry)
         elif name in _AUTHOR:
             self.author(element, entry)
         elif name in ("feedburner_origlink", "pheedo_origlink"):
@@ -548,6 +572,7 @@ class _Walker:
         detail = self.detail(attrs, default)
         value = _fix(self.typed(self.plain(element).strip(), detail))
         detail["value"] = value
+        self.has_content = True
         entry.setdefault("content", []).append(detail)
         if detail["type"] in _HTML_TYPES or detail["type"] == "text/plain":
             entry.setdefault("summary", value)
@@ -636,6 +661,18 @@ class _Walker:
                 _add_tag(tags, value, None, None)
         self.leave()
 
+    def keywords(self, element: Any, entry: dict[str, Any]) -> None:
+        """``itunes:keywords``: comma-separated tags, as feedparser adds them."""
+        attrs = _attributes(element)
+        if attrs:
+            raise _Fallback  # feedparser keeps the attributes and fails on the text
+        self.enter(attrs)
+        tags = entry.setdefault("tags", [])
+        for term in _fix(self.plain(element).strip()).split(","):
+            if term.strip():
+                _add_tag(tags, term.strip(), "http://www.itunes.com/", None)
+        self.leave()
+
     def author(self, element: Any, context: dict[str, Any]) -> None:
         attrs = _attributes(element)
         self.enter(attrs)
@@ -671,6 +708,15 @@ class _Walker:
 
 
 _RSS_VERSIONS: Final = {"0.91": "rss091u", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094"}
+
+
+#: Attribute names the fast path reads (an unknown namespace's ``x:type`` would be one).
+_READ_ATTRIBUTES: Final = frozenset(
+    {
+        "type", "rel", "href", "url", "uri", "term", "scheme", "domain", "label",
+        "ispermalink", "mode", "src", "base", "lang", "version", "lastmod",
+    }
+)  # fmt: skip
 
 
 def _rdf_items(name: str) -> bool:
