@@ -163,6 +163,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_polling_options(run)
     _add_fetch_options(run)
     run.add_argument(
+        "--warc-host",
+        metavar="HOST",
+        action="append",
+        default=[],
+        help="read only WARC pages of this host or its subdomains (repeatable)",
+    )
+    run.add_argument(
+        "--warc-since",
+        type=_warc_date,
+        metavar="DATE",
+        help="read only WARC records captured at or after DATE (YYYY-MM-DD[THH:MM[:SS]], UTC)",
+    )
+    run.add_argument(
+        "--warc-until",
+        type=_warc_date,
+        metavar="DATE",
+        help="read only WARC records captured before DATE (UTC)",
+    )
+    run.add_argument(
         "--due-only",
         action="store_true",
         help="with --state: poll only the feeds that are due (see newsingest state feeds); "
@@ -438,6 +457,15 @@ def _fraction(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
+
+
+def _warc_date(text: str) -> datetime:
+    from newsingest.warc import parse_warc_date  # noqa: PLC0415
+
+    value = parse_warc_date(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD[THH:MM[:SS]]: {text!r}")
     return value
 
 
@@ -769,6 +797,13 @@ def _registry(args: argparse.Namespace) -> ReaderRegistry:
         registry.register(_feed_reader(args), replace=True)
     if args.allow_private_addresses and type(registry.get("sitemap")) is SitemapReader:
         registry.register(SitemapReader(allow_private=True), replace=True)
+    hosts: list[str] = getattr(args, "warc_host", None) or []
+    since, until = getattr(args, "warc_since", None), getattr(args, "warc_until", None)
+    if hosts or since or until:
+        from newsingest.readers.warc import WarcReader  # noqa: PLC0415
+
+        if "warc" in registry and type(registry.get("warc")) is WarcReader:
+            registry.register(WarcReader(hosts=hosts, since=since, until=until), replace=True)
     return registry
 
 

@@ -116,6 +116,10 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "invalid_url:<InvalidURLError reason>": "a record's URL cannot be normalised",
         "<InvalidURLError reason>": "a list line's URL cannot be used",
         "wrapped_<InvalidURLError reason>": "a redirect wrapper's target cannot be used",
+        "warc_truncated": "a WARC record cut off by the end of the file",
+        "warc_corrupt": "a WARC record that cannot be parsed; reading goes on at the next one",
+        "no_text": "a WARC page from which no article text was extracted",
+        "extraction_failed": "the page extractor failed on a WARC page",
     },
     "HydrationError": {
         "hydration_failed": "a listed page could not be used (no more specific reason)",
@@ -156,6 +160,7 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "looks_like_feeds": "a URL list whose lines look like feeds (use --feeds)",
         "possible_gap": "a full feed sharing no item with its previous poll (missed stories?)",
         "sitemap_index_not_followed": "a sitemap index read without a way to fetch what it lists",
+        "warc_skipped": "WARC records passed over (not HTML responses, filtered), counted by kind",
     },
 }
 

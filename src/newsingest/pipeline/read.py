@@ -52,6 +52,7 @@ from newsingest.readers import (
     is_url,
     read_file,
     source_name,
+    split_source,
 )
 from newsingest.state import SeenStore
 
@@ -129,6 +130,9 @@ class ReadStage:
     def plan(self, sources: Iterable[SourceLike]) -> Iterator[Chunk]:
         """Group sources, in order: runs of local files, runs of URLs, single others.
 
+        A file whose reader reads it in parts (a :class:`~newsingest.readers.SplitReader`,
+        such as a WARC) is a chunk per part.
+
         With ``fetch``, no chunk goes to a worker process: pages are fetched here,
         where the state store and the run's record of fetched pages are.
         """
@@ -139,6 +143,13 @@ class ReadStage:
         for source in sources:
             url = is_url(source)
             file = not url and isinstance(source, (str, os.PathLike))
+            parts = split_source(self.registry, source, self.forced) if file else None
+            if parts is not None:  # a large file its reader reads in parts: a chunk each
+                if run:
+                    yield Chunk(run, portable=local and not run_urls, urls=run_urls)
+                    run, path_bytes = [], 0
+                yield from (Chunk([part], portable=local, urls=False) for part in parts)
+                continue
             if run and (url != run_urls or not (file or url)):
                 yield Chunk(run, portable=local and not run_urls, urls=run_urls)
                 run, path_bytes = [], 0

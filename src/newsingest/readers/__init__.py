@@ -57,6 +57,7 @@ __all__ = [
     "STREAM_BYTES",
     "BytesReader",
     "Capabilities",
+    "FileRange",
     "ManyURLReader",
     "Reader",
     "ReaderItem",
@@ -65,6 +66,7 @@ __all__ = [
     "RecordReader",
     "Registration",
     "SourceLike",
+    "SplitReader",
     "StatefulReader",
     "WalkedPath",
     "as_source_list",
@@ -78,6 +80,7 @@ __all__ = [
     "read_or_reject",
     "read_whole",
     "source_name",
+    "split_source",
 ]
 
 #: Entry-point group third-party packages use to offer readers.
@@ -181,6 +184,37 @@ class StatefulReader(Reader, Protocol):
         ...  # abstract
 
 
+@attrs.frozen
+class FileRange:
+    """The records of a file that start in the bytes ``[start, end)`` (``end=None``:
+    to the end): one part of a large file a :class:`SplitReader` reads in parts.
+
+    A path-like object (``os.fspath`` gives the file's path), so it travels where a
+    path does: to a worker process, into provenance, to the reader that made it.
+    """
+
+    path: str
+    start: int = 0
+    end: int | None = None
+
+    def __fspath__(self) -> str:
+        return self.path
+
+
+@runtime_checkable
+class SplitReader(Reader, Protocol):
+    """A reader that reads one large file in parts (each a ``-j`` chunk, a Dask
+    partition), such as a WARC read in byte ranges at record boundaries.
+
+    ``split(path)`` returns the parts, each a :class:`FileRange` its ``read``
+    takes; reading them all, in order, yields what reading the path would.
+    """
+
+    def split(self, path: str) -> list[FileRange]:
+        """The parts of the file at ``path``, in file order."""
+        ...  # abstract
+
+
 class Capabilities(NamedTuple):
     """Which optional Protocols a reader implements (see :func:`capabilities`)."""
 
@@ -188,6 +222,7 @@ class Capabilities(NamedTuple):
     records: bool
     many: bool
     stateful: bool
+    parts: bool = False
 
 
 _CAPABILITIES: dict[int, tuple[object, Capabilities]] = {}
@@ -208,6 +243,7 @@ def capabilities(reader: Reader) -> Capabilities:
         records=isinstance(reader, RecordReader),
         many=isinstance(reader, ManyURLReader),
         stateful=isinstance(reader, StatefulReader),
+        parts=isinstance(reader, SplitReader),
     )
     if len(_CAPABILITIES) >= 1024:
         _CAPABILITIES.clear()
@@ -553,6 +589,7 @@ class ReaderRegistry:
         self._by_name: dict[str, Registration] = {}
         # Per suffix: (readers claiming it, sniffers in asking order); reset on change.
         self._sniff_order: dict[str, tuple[tuple[Registration, ...], tuple[Registration, ...]]] = {}
+        self._split_suffixes: frozenset[str] | None = None  # reset on change
 
     def register(
         self,
@@ -598,6 +635,7 @@ class ReaderRegistry:
         )
         self._by_name[name] = registration
         self._sniff_order.clear()
+        self._split_suffixes = None
         return registration
 
     def unregister(self, name: str) -> None:
@@ -605,6 +643,7 @@ class ReaderRegistry:
         if self._by_name.pop(name, None) is None:
             raise RegistryError(f"no reader named {name!r} is registered")
         self._sniff_order.clear()
+        self._split_suffixes = None
 
     def _order_for(self, suffix: str) -> tuple[tuple[Registration, ...], tuple[Registration, ...]]:
         """Readers claiming ``suffix``, and every sniffing reader in the order asked."""
@@ -613,6 +652,17 @@ class ReaderRegistry:
         others = [r for r in registrations if r not in by_suffix]
         sniffers = tuple(r for r in (*by_suffix, *others) if r.sniff is not None)
         return by_suffix, sniffers
+
+    def split_suffixes(self) -> frozenset[str]:
+        """The file suffixes claimed by readers that read large files in parts."""
+        if self._split_suffixes is None:
+            self._split_suffixes = frozenset(
+                suffix
+                for registration in self._by_name.values()
+                if capabilities(registration.reader).parts
+                for suffix in registration.suffixes
+            )
+        return self._split_suffixes
 
     def copy(self) -> ReaderRegistry:
         """A new registry with the same readers, routes and order; each changes alone.
@@ -716,6 +766,36 @@ class ReaderRegistry:
             f"no reader recognises this source (suffix {suffix or 'none'!r}; readers: {known})",
             source=source_name(source),
         )
+
+
+def split_source(
+    registry: ReaderRegistry, source: SourceLike, forced: Reader | None = None
+) -> list[FileRange] | None:
+    """The parts a :class:`SplitReader` reads the local file ``source`` in, each one
+    unit of work (a ``-j`` chunk, a Dask partition); ``None`` when it is read as usual.
+
+    Only a file whose suffix a splitting reader claims is resolved here (for every
+    other file this costs a set lookup), and only ``forced`` is asked when given. A
+    file that cannot be resolved or split is left to the read, which reports it.
+    """
+    if isinstance(source, FileRange) or not isinstance(source, (str, os.PathLike)):
+        return None
+    if is_url(source):
+        return None
+    reader = forced
+    if reader is None:
+        if _suffix_of(source) not in registry.split_suffixes():
+            return None
+        try:
+            reader = registry.resolve(source)
+        except SourceError:
+            return None
+    if not capabilities(reader).parts:
+        return None
+    try:
+        return reader.split(os.fspath(source))  # type: ignore[attr-defined, no-any-return]
+    except OSError:
+        return None
 
 
 def open_binary(source: SourceLike, *, max_bytes: int | None = None) -> tuple[str, bytes]:
@@ -851,8 +931,9 @@ _default: ReaderRegistry | None = None
 def default_registry() -> ReaderRegistry:
     """The process-wide registry with the built-in readers, built on first use.
 
-    Built-ins: ``feed`` (RSS and Atom), ``textfile`` (the seed text format) and
-    ``urls`` (lists of URLs). Plugins are added by :meth:`ReaderRegistry.load_entry_points`.
+    Built-ins: ``feed`` (RSS and Atom), ``jsonfeed``, ``sitemap``, ``warc`` (web
+    archives), ``textfile`` (the seed text format) and ``urls`` (lists of URLs).
+    Plugins are added by :meth:`ReaderRegistry.load_entry_points`.
     """
     global _default
     if _default is None:
@@ -866,7 +947,14 @@ def default_registry() -> ReaderRegistry:
 def _builtin_hooks() -> list[Callable[[ReaderRegistry], None]]:
     """The ``register`` hooks of the built-in reader modules, in priority order."""
     # Imported on first use; none of these import feedparser or httpx at module level.
-    from newsingest.readers import feed, jsonfeed, sitemap, textfile, urllist  # noqa: PLC0415
+    from newsingest.readers import (  # noqa: PLC0415
+        feed,
+        jsonfeed,
+        sitemap,
+        textfile,
+        urllist,
+        warc,
+    )
 
     # Order matters where readers overlap: feeds claim http(s) URLs before URL lists,
     # and the seed format comes before URL lists for .txt (sniffing keeps them apart).
@@ -874,6 +962,7 @@ def _builtin_hooks() -> list[Callable[[ReaderRegistry], None]]:
         feed.register,
         jsonfeed.register,
         sitemap.register,
+        warc.register,
         textfile.register,
         urllist.register,
     ]
