@@ -19,7 +19,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from newsingest import Article, NewsIngestWarning, ParseError, SourceNotFoundError, ingest
-from newsingest.readers import FileRange, default_registry, split_source
+from newsingest.readers import FileRange, default_registry, group_sources, split_source
 from newsingest.readers.warc import WarcReader, _charset
 from newsingest.state import MemoryStore
 from newsingest.warc import find_record, is_warc, parse_warc_date, read_record, split_points
@@ -669,3 +669,30 @@ def test_a_stream_is_read_from_where_it_is(archive: tuple[Path, list[Written]]) 
     with path.open("rb") as handle:
         got = articles(WarcReader().read(handle))
     assert len(got) == len([r for r in written if r.article])
+
+
+def test_group_sources_gives_each_part_its_own_group(tmp_path: Path) -> None:
+    """Other files go in runs of ``size``; each part of a WARC is a group alone."""
+    path = tmp_path / "a.warc.gz"
+    write_warc(path)
+    registry = default_registry().copy()
+    registry.register(WarcReader(part_bytes=3000), replace=True)
+    seeds = [f"seeds/{name}" for name in ("a.txt", "b.txt", "c.txt")]
+    groups = group_sources([*seeds, str(path), seeds[0]], 2, registry)
+    parts = WarcReader(part_bytes=3000).split(str(path))
+    assert groups == [seeds[:2], seeds[2:], *([part] for part in parts), seeds[:1]]
+    assert group_sources(seeds, 5) == [seeds]
+
+
+def test_a_dask_partition_per_warc(tmp_path: Path) -> None:
+    """read_bag makes a partition of each WARC; together they hold what ingest reads."""
+    pytest.importorskip("dask.bag")
+    from newsingest.dask import read_bag
+
+    folder = warc_folder(tmp_path)
+    bag = read_bag(folder, on_error="skip")
+    assert bag.npartitions == 3
+    records = bag.compute(scheduler="sync")
+    with ingest(folder, dedup=False, on_error="skip") as run:
+        expected = [article.to_dict() for article in run]
+    assert records == expected

@@ -84,6 +84,7 @@ from newsingest.readers import (
     WalkedPath,
     buffer_stream,
     expand_sources,
+    group_sources,
 )
 from newsingest.sinks import dumps_line
 
@@ -374,10 +375,8 @@ def _groups(sources: Iterable[SourceLike] | SourceLike, files_per_partition: int
     planned = _plan_sources(sources)
     if not planned:
         return db.from_sequence([], npartitions=1)
-    groups = [
-        _pack(planned[start : start + files_per_partition])
-        for start in range(0, len(planned), files_per_partition)
-    ]
+    # a WARC (a file its reader reads in parts) is a partition per part
+    groups = [_pack(group) for group in group_sources(planned, files_per_partition)]
     # One partition per group; each partition is the group's packed items.
     name = f"newsingest-sources-{tokenize(groups)}"
     graph = HighLevelGraph.from_collections(

@@ -74,6 +74,7 @@ __all__ = [
     "capabilities",
     "default_registry",
     "expand_sources",
+    "group_sources",
     "is_url",
     "open_binary",
     "read_file",
@@ -796,6 +797,36 @@ def split_source(
         return reader.split(os.fspath(source))  # type: ignore[attr-defined, no-any-return]
     except OSError:
         return None
+
+
+def group_sources(
+    sources: Iterable[SourceLike],
+    size: int,
+    registry: ReaderRegistry | None = None,
+    forced: Reader | None = None,
+) -> list[list[SourceLike]]:
+    """Sources in runs of up to ``size``, in order, except that each part of a file a
+    :class:`SplitReader` reads in parts (see :func:`split_source`) is a group alone:
+    the units of work of a distributed read (``registry``: the default one if not given).
+    """
+    registry = default_registry() if registry is None else registry
+    groups: list[list[SourceLike]] = []
+    run: list[SourceLike] = []
+    for source in sources:
+        parts = split_source(registry, source, forced)
+        if parts is None:
+            run.append(source)
+            if len(run) >= size:
+                groups.append(run)
+                run = []
+            continue
+        if run:
+            groups.append(run)
+            run = []
+        groups.extend([part] for part in parts)
+    if run:
+        groups.append(run)
+    return groups
 
 
 def open_binary(source: SourceLike, *, max_bytes: int | None = None) -> tuple[str, bytes]:
