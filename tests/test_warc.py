@@ -696,3 +696,39 @@ def test_a_dask_partition_per_warc(tmp_path: Path) -> None:
     with ingest(folder, dedup=False, on_error="skip") as run:
         expected = [article.to_dict() for article in run]
     assert records == expected
+
+
+def test_memory_stays_flat_in_the_file_size(tmp_path: Path) -> None:
+    """Reading ten times the records does not take ten times the memory (one at a time)."""
+    import tracemalloc
+
+    def archive_of(records: int) -> Path:
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True)
+        for number in range(records):
+            text = "\n".join(f"Line {number}.{k} of the harbour report." for k in range(600))
+            data = text.encode()
+            writer.write_record(
+                writer.create_warc_record(
+                    f"https://news.example/{number}",
+                    "conversion",
+                    payload=io.BytesIO(data),
+                    length=len(data),
+                )
+            )
+        path = tmp_path / f"{records}.warc.gz"
+        path.write_bytes(buffer.getvalue())
+        return path
+
+    def peak(path: Path) -> int:
+        tracemalloc.start()
+        try:
+            count = sum(isinstance(item, Article) for item in WarcReader().read(path))
+            return tracemalloc.get_traced_memory()[1] if count else -1
+        finally:
+            tracemalloc.stop()
+
+    small, large = archive_of(20), archive_of(200)
+    assert large.stat().st_size > 8 * small.stat().st_size
+    peak(small)  # imports and caches, once
+    assert peak(large) < 2 * peak(small)
