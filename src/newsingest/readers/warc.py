@@ -56,6 +56,7 @@ from newsingest.exceptions import (
 )
 from newsingest.model import Article, Provenance
 from newsingest.readers import FileRange, ReaderItem, SourceLike, source_name
+from newsingest.state import SeenEntry, ValidatorStore
 from newsingest.warc import (
     DEFAULT_PART_BYTES,
     MAX_RECORD_BYTES,
@@ -69,8 +70,8 @@ from newsingest.warc import (
 )
 
 if TYPE_CHECKING:
+    from newsingest.hydrate import PageStore
     from newsingest.readers import ReaderRegistry
-    from newsingest.state import SeenStore, ValidatorStore
 
 __all__ = ["DONE_KEY_VERSION", "WarcReader", "register"]
 
@@ -108,7 +109,7 @@ class WarcReader:
         part_bytes: int = DEFAULT_PART_BYTES,
         min_text_chars: int = MIN_TEXT_CHARS,
         max_record_bytes: int = MAX_RECORD_BYTES,
-        store: SeenStore | None = None,
+        store: PageStore | None = None,
     ) -> None:
         if part_bytes < 1:
             raise ValueError(f"part_bytes must be at least 1, got {part_bytes}")
@@ -297,8 +298,6 @@ class _Read:
         store = self.reader.store
         if store is None or not record_id or article.url_key is None:
             return
-        from newsingest.state import SeenEntry  # noqa: PLC0415
-
         alias = f"{DONE_KEY_VERSION}:{record_id}"
         store.add([SeenEntry(alias, "warc", article.url_key, self.name, int(time.time()))])
 
