@@ -554,12 +554,17 @@ def test_cli_j2_equals_j1_and_a_second_run_with_state_emits_nothing(tmp_path: Pa
         str(tmp_path / "r2.jsonl"),
         "--report",
         str(report),
+        "--duplicates",
+        str(tmp_path / "dups.jsonl"),
     )
     assert second.returncode == 1, second.stderr
     assert "0 emitted" in second.stderr
     counts = json.loads(report.read_text(encoding="utf-8"))
     assert counts["emitted"] == 0
     assert counts["duplicates"] == {"url": 18}
+    # not extracted again: each record came as the reader's stub (no title, no body)
+    duplicates = (tmp_path / "dups.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["title"] for line in duplicates] == [""] * 18
 
 
 def test_state_skips_extraction_of_records_done(archive: tuple[Path, list[Written]]) -> None:
