@@ -168,8 +168,10 @@ class _Segmenter(HTMLParser):
         self.rules.data(data)
 
 
-class _NotPlain(Exception):
-    """lxml's events would differ from html.parser's for this fragment."""
+# Raised when lxml's events would differ from html.parser's for a fragment: the
+# fragment then goes to html.parser. A built-in class, since every exception class
+# of ours lives in exceptions.py; anything else of this kind also falls back safely.
+_NotPlain = ValueError
 
 
 class _Target:
