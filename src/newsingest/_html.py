@@ -21,6 +21,7 @@ segments (``tests/test_feed_fastpath.py`` holds them to it).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from html.parser import HTMLParser
@@ -278,10 +279,8 @@ def html_to_segments(html: str) -> list[str]:
     if not _MARKUP.search(html):
         text = _SPACE.sub(" ", html).strip()
         return [text] if text else []
-    try:
+    with contextlib.suppress(_NotPlain):  # not plain: html.parser reads it below
         return _lxml_segments(html)
-    except _NotPlain:
-        pass
     parser = _Segmenter()
     parser.feed(html)
     parser.close()

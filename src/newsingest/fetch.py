@@ -25,7 +25,6 @@ stays fast.
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
 import threading
 import time
@@ -42,6 +41,7 @@ import attrs
 from newsingest._address import address_refusal
 from newsingest._version import __version__
 from newsingest.exceptions import FetchError, _AddressBlocked, _DeadlineExceeded, _UndecodableBody
+from newsingest.schedule import parse_retry_after
 from newsingest.state import ValidatorStore
 
 if TYPE_CHECKING:
@@ -97,16 +97,10 @@ def retry_wait(error: FetchError, now: datetime | None = None) -> float | None:
     """
     if error.status not in RETRY_STATUSES:
         return None
-    value = (error.headers.get("retry-after") or "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return DEFAULT_RETRY_WAIT
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
     now = now or datetime.now(timezone.utc)
+    when = parse_retry_after(error.headers.get("retry-after"), now)
+    if when is None:
+        return DEFAULT_RETRY_WAIT
     return max(0.0, (when - now).total_seconds())
 
 

@@ -242,7 +242,8 @@ def feed_hint(feed: Mapping[str, Any]) -> timedelta | None:
     return period / times
 
 
-def _retry_after(value: str | None, now: datetime) -> datetime | None:
+def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
+    """When a ``Retry-After`` (seconds or an HTTP date) says to come back; ``None``: unreadable."""
     if not value:
         return None
     value = value.strip()
@@ -265,7 +266,7 @@ def _cache_until(headers: Mapping[str, str], now: datetime) -> datetime | None:
         if name.lower() in ("max-age", "s-maxage") and seconds.isdigit():
             return now + timedelta(seconds=int(seconds))
     expires = headers.get("expires", "").strip()
-    return None if not expires or expires.isdigit() else _retry_after(expires, now)
+    return None if not expires or expires.isdigit() else parse_retry_after(expires, now)
 
 
 def _jittered(url: str, now: datetime, interval: timedelta, jitter: float) -> timedelta:
@@ -334,7 +335,7 @@ def after_poll(
     )
     interval = policy.min_interval if gap else _adaptive(previous, outcome, new, now, policy)
     hinted = [
-        _retry_after(outcome.headers.get("retry-after"), now),
+        parse_retry_after(outcome.headers.get("retry-after"), now),
         _cache_until(outcome.headers, now),
         None if outcome.hint is None else now + outcome.hint,
     ]
@@ -369,7 +370,7 @@ def _after_failure(
     failures = base.failures + 1
     backoff = min(policy.min_interval * (2 ** min(failures - 1, 30)), policy.max_interval)
     next_poll = now + _jittered(base.url, now, backoff, policy.jitter)
-    retry = _retry_after(outcome.headers.get("retry-after"), now)
+    retry = parse_retry_after(outcome.headers.get("retry-after"), now)
     if retry is not None and outcome.status in (429, 503):
         next_poll = max(next_poll, min(retry, now + policy.max_retry_after))
     next_poll = _whole_second(next_poll)
