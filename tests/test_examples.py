@@ -111,7 +111,7 @@ def test_poll_feeds(tmp_path: Path) -> None:
 def test_csv_reader_plugin(tmp_path: Path) -> None:
     """The CSV reader works registered by hand and found through an entry point."""
     out = run_example("csv_reader_plugin.py", tmp_path)
-    assert "readers: feed, jsonfeed, sitemap, textfile, urls, csv" in out
+    assert "readers: feed, jsonfeed, sitemap, warc, textfile, urls, csv" in out
     assert (
         "[csv] Library extends opening hours -> u1:https://local.example.net/library-hours\n" in out
     )
