@@ -413,8 +413,12 @@ def test_watch_polls_rotates_stops_on_sigterm_and_resumes_without_repeats(tmp_pa
     assert len(titles) == len(set(titles))  # the restart emitted nothing twice
     assert second and len(server.requests) > after_first  # and went on polling
     rows = _statuses(state)
-    assert {url.rsplit("/", 1)[1]: row["polls"] for url, row in rows.items()} == {
-        "a.xml": log["/a.xml"],
-        "b.xml": log["/b.xml"],
-    }
+    # Every recorded poll was served. A poll whose answer was still being read when
+    # SIGTERM came is deliberately not recorded (its validators are not kept, so its
+    # items are asked for again rather than lost): at most one such poll per feed and
+    # stop, and there were two stops.
+    polls = {url.rsplit("/", 1)[1]: row["polls"] for url, row in rows.items()}
+    assert set(polls) == {"a.xml", "b.xml"}
+    for name, recorded in polls.items():
+        assert 0 <= log[f"/{name}"] - recorded <= 2, (name, recorded, log)
     assert all(row["failures"] == 0 and row["last_status"] == 200 for row in rows.values())
