@@ -588,6 +588,25 @@ def test_sync_to_jsonl_part_files_and_non_ascii(tmp_path: Path) -> None:
         to_jsonl(bag, tmp_path / "a*b*.jsonl")
 
 
+@pytest.mark.slow
+def test_cluster_reads_warc_parts_as_one_process_does(
+    tmp_path: Path, cluster_client: object
+) -> None:
+    """On the LocalCluster, WARCs split into parts read to exactly what ingest() reads."""
+    pytest.importorskip("warcio")
+    pytest.importorskip("trafilatura")
+    from tests.test_warc import warc_folder
+
+    folder = warc_folder(tmp_path)
+    bag = read_bag(folder, on_error="skip")
+    assert bag.npartitions == 3  # one partition per archive
+    records = bag.compute()  # the cluster's client is the default scheduler here
+    with ingest(folder, dedup=False, on_error="skip") as run:
+        expected = [article.to_dict() for article in run]
+    assert len(expected) > 10
+    assert records == expected
+
+
 def test_importing_newsingest_does_not_import_dask() -> None:
     """The integration is opt-in: `import newsingest` loads neither dask nor newsingest.dask."""
     code = (
