@@ -4,28 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from newsingest import __version__
 from newsingest.cli import main
+from tests.command import newsingest as run_cli
 
 DATA = Path(__file__).parent / "data" / "textfile"
 SEED = DATA / "000_a56ce4c0ebc2a5f5.txt"
-
-
-def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newsingest", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        input=None if stdin is None else stdin.decode("utf-8"),
-    )
 
 
 def test_seed_to_stdout_is_one_json_line_and_summary_on_stderr() -> None:

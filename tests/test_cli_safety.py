@@ -22,19 +22,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tests.command import newsingest
+
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "report.schema.json").read_text(encoding="utf-8"))
-
-
-def newsingest(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newsingest", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        check=False,
-    )
 
 
 def seeds(folder: Path, count: int, start: int = 0) -> Path:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ from newsingest.discover import COMMON_PATHS, discover
 from newsingest.readers.feed import read_feed_subscriptions
 from newsingest.readers.opml import Subscription
 from newsingest.testing import Response, serve
+from tests.command import newsingest as _newsingest
 
 RSS = '<?xml version="1.0"?><rss version="2.0"><channel><title>Site</title></channel></rss>'
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -104,16 +103,6 @@ def test_private_addresses_are_refused_by_default() -> None:
 def test_a_page_that_is_not_a_url_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="absolute http"):
         discover(["example.com"])
-
-
-def _newsingest(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newsingest", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_the_command_prints_a_feeds_file_or_opml(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from newsingest.readers.feed import FeedReader
 from newsingest.schedule import FeedStatus, PollOutcome, PollPolicy, after_poll, due, is_due
 from newsingest.state import MemoryStore, SQLiteStore, feed_statuses
 from newsingest.testing import RecordedRequest, Response, serve
+from tests.command import newsingest as _newsingest
 
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -41,16 +42,6 @@ def rss(*items: str, ttl: str = "") -> bytes:
         for item in items
     )
     return (f'<rss version="2.0"><channel><title>T</title>{ttl}{body}</channel></rss>').encode()
-
-
-def _newsingest(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newsingest", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def _poll(feeds: Path, state: Path, out: Path) -> subprocess.CompletedProcess[str]:

@@ -13,6 +13,7 @@ from newsingest.exceptions import ParseError
 from newsingest.readers.feed import read_feed_list, read_feed_subscriptions
 from newsingest.readers.opml import Subscription, write_opml
 from newsingest.testing import Response, serve
+from tests.command import newsingest as _newsingest
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
 GOOGLE_READER = CORPUS / "feedjira+feedjira" / "google-reader-subscriptions@779edbbe.xml"
@@ -100,16 +101,6 @@ def test_the_command_polls_the_feeds_of_an_opml_file(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     titles = [json.loads(line)["title"] for line in done.stdout.splitlines()]
     assert titles == ["a story", "b story"]
-
-
-def _newsingest(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newsingest", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_outlines_that_cannot_be_polled_are_named_and_passed_over(tmp_path: Path) -> None:

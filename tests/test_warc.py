@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -23,6 +21,7 @@ from newsingest.readers import FileRange, default_registry, group_sources, split
 from newsingest.readers.warc import WarcReader, _charset
 from newsingest.state import MemoryStore
 from newsingest.warc import find_record, is_warc, parse_warc_date, read_record, split_points
+from tests.command import newsingest as run_cli
 
 WORDS = [
     *("harbour", "council", "orchard", "bridge", "library", "ferry", "market", "valley"),
@@ -512,16 +511,6 @@ def test_workers_give_the_one_process_output(tmp_path: Path) -> None:
     assert len(one) == 18
     assert two == one
     assert two_report["errors"] == one_report["errors"] == {"warc_truncated": 1}
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newsingest", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
 
 
 def test_cli_j2_equals_j1_and_a_second_run_with_state_emits_nothing(tmp_path: Path) -> None:
