@@ -102,8 +102,13 @@ def ingest(
             writer passes its ``flush`` so that keys are only recorded for articles
             already written (at-least-once: a crash repeats, never loses).
         commit_every: commit seen keys after this many kept articles.
-        fetch: hydrate each article by fetching its page (URL lists); ``True`` or
-            a mapping of options for :func:`newsingest.hydrate.hydrate`.
+        fetch: hydrate each article by fetching its page (URL lists, feed items);
+            ``True`` or a mapping of options for :func:`newsingest.hydrate.hydrate`
+            (``per_host``, ``per_host_delay``, ``on_page_error``, ``retry``, ...).
+            With a ``state``, a page whose item the store already holds is not
+            fetched again (the item is still reported, as a duplicate), and an item
+            whose page fails is kept as the feed gave it, with
+            ``extra["hydration"]`` saying why (``on_page_error="drop"`` drops it).
         concurrency: feeds polled at once when several feed URLs follow each other
             (their items still come out in source order).
         workers: processes that read, parse and normalise local files: this one
