@@ -241,7 +241,7 @@ def test_a_state_file_of_layout_1_is_upgraded_in_place(tmp_path: Path) -> None:
     (status,) = feed_statuses(path)
     assert status.polls == 3
     version = sqlite3.connect(path).execute("SELECT value FROM meta WHERE name='schema_version'")
-    assert version.fetchone() == ("2",)
+    assert version.fetchone() == ("3",)
 
 
 def test_statuses_survive_a_round_trip_through_the_state_file(tmp_path: Path) -> None:

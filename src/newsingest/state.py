@@ -39,6 +39,7 @@ The state room sits below the readers and the fetcher: it imports neither
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -74,10 +75,11 @@ __all__ = [
     "subscribed_feeds",
 ]
 
-#: Layout version of the SQLite file; a file with another version is refused.
-STORE_SCHEMA_VERSION: Final = 2
-# Layouts an older newsingest wrote that this one upgrades in place (tables added only).
-_UPGRADABLE: Final = frozenset({"1"})
+#: Layout version of the SQLite file; a file of a newer version is refused.
+STORE_SCHEMA_VERSION: Final = 3
+# Layouts an older newsingest wrote that this one upgrades in place, in one transaction:
+# 1 lacked the feed tables; 1 and 2 kept seen keys in a B-tree ordered by the key text.
+_UPGRADABLE: Final = frozenset({"1", "2"})
 
 # SQLite accepts 32766 host parameters since 3.32; stay far below for older builds.
 _LOOKUP_CHUNK: Final = 500
@@ -88,19 +90,34 @@ _FRESH_S: Final = 0.1
 # page of keys into the filter costs about what a handful of single-key SELECTs do.
 _LOOKUPS_PER_PAGE: Final = 4
 
-_SCHEMA: Final = """
+_META: Final = """
 CREATE TABLE IF NOT EXISTS meta (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
-) WITHOUT ROWID;
+) WITHOUT ROWID
+"""
+
+# Layout 3 appends seen keys in the order they are committed (a rowid table: a commit
+# writes its rows into the last pages only) and finds them through a small index of an
+# 8-byte hash of the key. Layout 2 kept the rows in a B-tree ordered by the key text;
+# random keys landed all over it, so every commit rewrote pages spread over the whole
+# file and its cost grew with the store. The full key is kept and always compared: two
+# keys with the same hash are two rows, never one story.
+_SEEN: Final = """
 CREATE TABLE IF NOT EXISTS seen (
-    key        TEXT PRIMARY KEY,   -- versioned dedup key: u1:…, c1:…, t1:…
-    kind       TEXT NOT NULL,      -- url | content | title
-    kept       TEXT,               -- identity key of the kept article (NULL: the key itself)
-    source     TEXT NOT NULL,      -- where the kept article came from (path:line, url item N)
-    first_seen INTEGER NOT NULL,   -- unix seconds, UTC
-    at         INTEGER             -- the kept article's time, for windowed (title) keys
-) WITHOUT ROWID;
+    id         INTEGER PRIMARY KEY, -- commit order
+    h          INTEGER NOT NULL,    -- first 8 bytes of blake2b(key), signed (_key_hash)
+    key        TEXT NOT NULL,       -- versioned dedup key: u1:…, c1:…, t1:…
+    kind       TEXT NOT NULL,       -- url | content | title
+    kept       TEXT,                -- identity key of the kept article (NULL: the key itself)
+    source     TEXT NOT NULL,       -- where the kept article came from (path:line, url item N)
+    first_seen INTEGER NOT NULL,    -- unix seconds, UTC
+    at         INTEGER              -- the kept article's time, for windowed (title) keys
+);
+CREATE INDEX IF NOT EXISTS seen_h ON seen (h);
+"""
+
+_SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS near (
     key        TEXT PRIMARY KEY,   -- identity key of the kept article
     version    TEXT NOT NULL,      -- signature algorithm and parameters
@@ -142,15 +159,18 @@ _UPSERT_FEED: Final = (
     "html_url = excluded.html_url, folders = excluded.folders, categories = excluded.categories"
 )
 
-# A title key keeps pointing at the newest kept article that owns it (the window slides
-# with the source's own re-posts), a story's version record at its newest version;
-# every other key keeps its first owner.
-_UPSERT_SEEN: Final = (
-    "INSERT INTO seen (key, kind, kept, source, first_seen, at) VALUES (?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (key) DO UPDATE SET kept = excluded.kept, source = excluded.source, "
-    "at = excluded.at WHERE seen.kind IN ('title', 'version') "
-    "AND excluded.at > coalesce(seen.at, -1)"
+_INSERT_SEEN: Final = (
+    "INSERT INTO seen (h, key, kind, kept, source, first_seen, at) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+_SELECT_SEEN: Final = (
+    "SELECT key, kind, coalesce(kept, key), source, first_seen, at, id FROM seen WHERE h IN "
+)
+
+
+def _key_hash(key: str) -> int:
+    """The seen table's index value of ``key``: stable across processes and versions."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class SeenEntry(NamedTuple):
@@ -527,10 +547,19 @@ class SQLiteStore:
 
     def _create_schema(self, db: sqlite3.Connection) -> None:
         # One statement at a time: executescript() would commit our transaction first.
-        for statement in _SCHEMA.split(";"):
+        db.execute(_META)
+        row = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+        if row is not None and row[0] not in _UPGRADABLE and row[0] != str(STORE_SCHEMA_VERSION):
+            raise StoreError(
+                f"{self.path}: state file has layout version {row[0]}, this newsingest "
+                f"reads version {STORE_SCHEMA_VERSION} and upgrades older ones; a newer "
+                "newsingest wrote it, so open it with that one (it is left unchanged)"
+            )
+        if row is not None and row[0] in _UPGRADABLE:
+            _upgrade_seen(db)
+        for statement in (_SEEN + _SCHEMA).split(";"):
             if statement.strip():
                 db.execute(statement)
-        row = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
         if row is None:
             db.execute(
                 "INSERT INTO meta (name, value) VALUES ('schema_version', ?), ('created', ?)",
@@ -540,11 +569,6 @@ class SQLiteStore:
             db.execute(
                 "UPDATE meta SET value = ? WHERE name = 'schema_version'",
                 (str(STORE_SCHEMA_VERSION),),
-            )
-        elif row[0] != str(STORE_SCHEMA_VERSION):
-            raise StoreError(
-                f"{self.path}: state file has layout version {row[0]}, this newsingest "
-                f"reads version {STORE_SCHEMA_VERSION}"
             )
 
     def _write(self, work: Any) -> None:
@@ -584,18 +608,9 @@ class SQLiteStore:
             if self._sql_keys >= self._build_after:
                 with self._lock:  # not while another thread commits
                     self._build_filter()
-        db = self._db
         try:
-            for start in range(0, len(missing), _LOOKUP_CHUNK):
-                chunk = missing[start : start + _LOOKUP_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(
-                    "SELECT key, kind, coalesce(kept, key), source, first_seen, at FROM seen "
-                    f"WHERE key IN ({marks})",
-                    chunk,
-                )
-                for row in rows:
-                    found[row[0]] = SeenEntry(*row)
+            for key, row in _select_seen(self._db, missing).items():
+                found[key] = _new_tuple(SeenEntry, row[:6])
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path}: cannot read the state file: {error}") from error
         return found
@@ -754,12 +769,14 @@ class SQLiteStore:
         if not (self._staged or self._staged_near or staged_validators or staged_feeds):
             return
         feeds = sorted(_feed_row(status) for status in staged_feeds.values())
-        # Sorted keys touch B-tree pages in order, which keeps big batches cache-friendly.
+        # Sorted by hash, new keys reach the index pages in order, each page touched once.
         # A kept article's own key points at itself; storing NULL there keeps rows small.
         seen = sorted(
-            (key, kind, None if kept == key else kept, source, first_seen, at)
+            (_key_hash(key), key, kind, None if kept == key else kept, source, first_seen, at)
             for key, kind, kept, source, first_seen, at in self._staged.values()
         )
+        known = self._filter
+        known_version = self._data_version
         near = sorted(self._staged_near.values())
         validators = sorted(
             (url, etag, modified, updated)
@@ -773,7 +790,21 @@ class SQLiteStore:
         )
 
         def work(db: sqlite3.Connection) -> None:
-            db.executemany(_UPSERT_SEEN, seen)
+            # Only keys the file may hold already are looked up in it: with a filter that
+            # knows every key of the file (nobody committed since), that is its few
+            # positives; without one, every staged key.
+            trusted = known is not None and _data_version(db) == known_version
+            maybe = [row[1] for row in seen if not trusted or row[1] in known]  # type: ignore[operator]
+            stored = _select_seen(db, maybe) if maybe else {}
+            db.executemany(_INSERT_SEEN, [row for row in seen if row[1] not in stored])
+            db.executemany(
+                "UPDATE seen SET kept = ?, source = ?, at = ? WHERE id = ?",
+                [
+                    (row[3], row[4], row[6], stored[row[1]][6])
+                    for row in seen
+                    if row[1] in stored and _moves(stored[row[1]], row[6])
+                ],
+            )
             db.executemany(
                 "INSERT OR IGNORE INTO near (key, version, signature, source, first_seen) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -795,7 +826,7 @@ class SQLiteStore:
             before = None if self._filter is None else self._read_data_version()
             self._write(work)
             # Before the staged keys are dropped: a lookup never misses a key between.
-            self._filter_committed([row[0] for row in seen], before)
+            self._filter_committed([row[1] for row in seen], before)
             for url, value in staged_validators.items():
                 if self._staged_validators.get(url) == value:
                     del self._staged_validators[url]
@@ -814,6 +845,52 @@ class SQLiteStore:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _data_version(db: sqlite3.Connection) -> int:
+    (version,) = db.execute("PRAGMA data_version").fetchone()
+    return int(version)
+
+
+def _moves(stored: tuple[Any, ...], at: int | None) -> bool:
+    """Whether a stored row takes a new owner: a title key keeps pointing at the newest
+    kept article that owns it (the window slides with the source's own re-posts), a
+    story's version record at its newest version; every other key keeps its first."""
+    return (
+        stored[1] in ("title", "version")
+        and at is not None
+        and at > (-1 if stored[5] is None else stored[5])
+    )
+
+
+def _select_seen(db: sqlite3.Connection, keys: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """The stored rows of ``keys`` (key, kind, kept, source, first_seen, at, id), by key.
+
+    Found through the hash index; a row whose hash matches but whose key differs is
+    another key and is left out."""
+    wanted = set(keys)
+    found: dict[str, tuple[Any, ...]] = {}
+    hashes = sorted({_key_hash(key) for key in wanted})
+    for start in range(0, len(hashes), _LOOKUP_CHUNK):
+        chunk = hashes[start : start + _LOOKUP_CHUNK]
+        for row in db.execute(_SELECT_SEEN + f"({','.join('?' * len(chunk))})", chunk):
+            if row[0] in wanted:
+                found[row[0]] = row
+    return found
+
+
+def _upgrade_seen(db: sqlite3.Connection) -> None:
+    """Move the seen keys of a layout 1 or 2 file into layout 3's table, every row kept
+    (inside the caller's transaction: a failure leaves the old layout as it was)."""
+    db.execute("ALTER TABLE seen RENAME TO seen_v2")
+    for statement in _SEEN.split(";"):
+        if statement.strip() and "INDEX" not in statement:
+            db.execute(statement)
+    insert = db.cursor()
+    rows = db.execute("SELECT key, kind, kept, source, first_seen, at FROM seen_v2")
+    while batch := rows.fetchmany(10_000):
+        insert.executemany(_INSERT_SEEN, [(_key_hash(row[0]), *row) for row in batch])
+    db.execute("DROP TABLE seen_v2")
 
 
 def _feed_status(status: str, recent: str) -> FeedStatus:
@@ -935,16 +1012,20 @@ def also_seen(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     """
     with _existing(path) as store:
         rows = store._db.execute(
-            "SELECT copy.kept, kept.source, copy.source FROM seen AS copy "
-            "LEFT JOIN seen AS kept ON kept.key = copy.kept "
-            "WHERE copy.kind = 'copy' ORDER BY copy.kept, copy.source"
+            "SELECT kept, source FROM seen WHERE kind = 'copy' ORDER BY kept, source"
         ).fetchall()
+        owners = _select_seen(store._db, sorted({kept for kept, _ in rows}))
     current: dict[str, Any] | None = None
-    for kept, kept_source, source in rows:
+    for kept, source in rows:
         if current is None or current["kept"] != kept:
             if current is not None:
                 yield current
-            current = {"kept": kept, "kept_source": kept_source, "also_seen": []}
+            owner = owners.get(kept)
+            current = {
+                "kept": kept,
+                "kept_source": None if owner is None else owner[3],
+                "also_seen": [],
+            }
         current["also_seen"].append(source)
     if current is not None:
         yield current
