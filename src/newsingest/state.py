@@ -467,9 +467,11 @@ class SQLiteStore:
     """A seen-store in a SQLite file, shared across runs and processes.
 
     The file runs in WAL mode with ``synchronous=NORMAL``: a killed process loses at
-    most what it had not committed, and readers never block the writer. Tables are
-    ``WITHOUT ROWID`` so a key lookup is one B-tree descent. Staged data lives in this
-    process (and answers lookups) until :meth:`commit` writes it in one transaction.
+    most what it had not committed, and readers never block the writer. Seen keys are
+    appended in commit order and found through an index of an 8-byte hash of each key
+    (the full key is compared too), so a commit writes the table's last pages and a
+    small index, whatever the file's size. Staged data lives in this process (and
+    answers lookups) until :meth:`commit` writes it in one transaction.
 
     Lookups stay flat as the file grows: a Bloom filter of the file's keys
     (:class:`_KeyFilter`, 2 to 8 bytes a key, at least 2 MiB) answers "not seen" for a
