@@ -645,10 +645,9 @@ class SQLiteStore:
     def _read_data_version(self) -> int:
         self._next_check = time.monotonic() + _FRESH_S
         try:
-            (version,) = self._db.execute("PRAGMA data_version").fetchone()
+            return _data_version(self._db)
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path}: cannot read the state file: {error}") from error
-        return int(version)
 
     def _build_filter(self, keys: int = 0) -> None:
         """Build the key filter from the file's keys (one read transaction)."""
