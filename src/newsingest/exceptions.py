@@ -128,6 +128,10 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "no_text": "no article text was found on the page",
         "extraction_failed": "the page extractor failed",
         "robots_disallowed": "the site's robots.txt disallows fetching the page",
+        "consent_wall": "the page shows a cookie or consent notice instead of the article",
+        "login_wall": "the page shows a sign-in form instead of the article",
+        "paywall": "the page shows a subscription notice instead of the article",
+        "repeated_text": "the page shows the notice text other pages of its host show",
     },
     "InvalidURLError": {"invalid": "the URL cannot be normalised", **_URL_REASONS},
     "InvalidDateError": {
@@ -153,6 +157,7 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "invalid_canonical": "a page's declared canonical URL cannot be used",
         "invalid_date": "a page's date cannot be used",
         "page_failed": "a feed item's page could not be used; the item is kept as the feed gave it",
+        "replaced_bytes": "a page's bytes were invalid in every candidate charset and replaced",
         "symlink_loop": "a folder already walked (a link or mount loop); not entered again",
         "too_deep": "a folder nested deeper than the walk limit; not entered",
         "unreadable": "a folder that cannot be listed; skipped",

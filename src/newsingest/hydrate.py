@@ -7,10 +7,13 @@ redirects followed and recorded) and extracts with :func:`extract_page`:
 
 * title, authors and the main text, as segments, by trafilatura (the field's
   reference extractor, installed with ``pip install 'newsingest[extract]'``);
-* the publication date from the page's own metadata only (JSON-LD
-  ``datePublished``, then ``article:published_time`` and similar ``<meta>``
-  tags), parsed by :func:`newsingest.normalize.dates.parse_date`. A date is never
-  guessed from the text or the URL;
+* the publication date: the page's statement of it (JSON-LD ``datePublished``,
+  ``article:published_time`` and similar ``<meta>``, ``<time itemprop>``), else
+  htmldate's original publication date (see :func:`extract_page`), weighed against
+  the date a feed item came with by one rule (same day: finer precision, then a
+  stated zone, then the page; different days: the page's own statement, never
+  htmldate's guess). ``published``, its precision and ``published_raw`` come from
+  the one winner; ``extra["date"]`` says which and what was passed over;
 * the language the page declares (``<html lang>``, ``Content-Language``,
   ``og:locale``, JSON-LD ``inLanguage``);
 * the canonical URL the page declares (``<link rel="canonical">``, then
@@ -35,15 +38,11 @@ extraction works on that many bytes at most.
 
 from __future__ import annotations
 
-import codecs
-import importlib
-import json
-import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final, Literal, NamedTuple, Protocol, TypeAlias
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -52,12 +51,20 @@ from newsingest.exceptions import (
     HydrationError,
     InvalidDateError,
     InvalidURLError,
-    MissingExtraError,
     NewsIngestWarning,
     ParseError,
 )
+from newsingest.extract import (
+    WALL_REASONS,
+    ExtractedPage,
+    RepeatedText,
+    _local_day,
+    _require_trafilatura,
+    extract_page,
+    sniff_payload,
+)
 from newsingest.fetch import DEFAULT_MAX_BYTES, Fetcher, FetchResult
-from newsingest.model import Article, Provenance
+from newsingest.model import PRECISIONS, Article, Provenance
 from newsingest.normalize.dates import parse_date
 from newsingest.normalize.urls import (
     canonical_url,
@@ -67,9 +74,6 @@ from newsingest.normalize.urls import (
 )
 from newsingest.robots import RobotsRules
 from newsingest.state import SeenEntry
-
-#: An lxml HTML tree. lxml ships no type information, so it is handled as ``Any``.
-HtmlElement: TypeAlias = Any
 
 __all__ = [
     "DEFAULT_MIN_TEXT_CHARS",
@@ -95,274 +99,6 @@ DEFAULT_MIN_TEXT_CHARS: Final = 80
 
 #: What hydration asks servers for.
 _ACCEPT: Final = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
-_HTML_TYPES: Final = frozenset({"text/html", "application/xhtml+xml"})
-
-#: ``<meta>`` tags that state a publication date, most specific first.
-_DATE_META: Final = (
-    "article:published_time",
-    "og:article:published_time",
-    "datepublished",
-    "pubdate",
-    "publishdate",
-    "publish-date",
-    "publication_date",
-    "parsely-pub-date",
-    "sailthru.date",
-    "dc.date.issued",
-    "dcterms.issued",
-    "dc.date",
-    "date",
-)
-#: JSON-LD ``@type`` values that describe the article itself.
-_ARTICLE_TYPES: Final = frozenset(
-    {
-        "article",
-        "newsarticle",
-        "reportagenewsarticle",
-        "analysisnewsarticle",
-        "opinionnewsarticle",
-        "backgroundnewsarticle",
-        "reviewnewsarticle",
-        "blogposting",
-        "liveblogposting",
-        "socialmediaposting",
-        "report",
-        "scholarlyarticle",
-        "techarticle",
-    }
-)
-_JSONLD_MAX_CHARS: Final = 1_000_000
-_JSONLD_MAX_DEPTH: Final = 12
-_META_CHARSET: Final = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_XML_DECLARATION: Final = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-
-
-@attrs.frozen(kw_only=True)
-class ExtractedPage:
-    """What :func:`extract_page` found on one HTML page.
-
-    Attributes:
-        title: the headline (``""`` when the page has none).
-        body: the main text as segments (paragraphs, headings, list items), in order.
-        published_raw: the publication date exactly as the page's metadata states it.
-        authors: author names.
-        language: the language the page declares (``"en"``, ``"en-GB"``…).
-        declared_canonical: the absolute canonical URL the page declares, as
-            written (relative links resolved against the page URL), not normalised.
-    """
-
-    title: str = ""
-    body: tuple[str, ...] = ()
-    published_raw: str | None = None
-    authors: tuple[str, ...] = ()
-    language: str | None = None
-    declared_canonical: str | None = None
-
-
-# --- extraction ---------------------------------------------------------------------------
-
-
-def _require_trafilatura() -> Any:
-    try:
-        import trafilatura  # noqa: PLC0415 - optional extra, imported on use
-    except ImportError as error:
-        raise MissingExtraError.for_extra(
-            "hydrating articles (extracting text from web pages)", "extract", "trafilatura"
-        ) from error
-    return trafilatura
-
-
-def _encoding(content: bytes, declared: str | None) -> str | None:
-    """The encoding the page declares (HTTP header, then ``<meta charset>``), if usable."""
-    candidates = [declared]
-    match = _META_CHARSET.search(content[:4096])
-    if match:
-        candidates.append(match.group(1).decode("ascii"))
-    for candidate in candidates:
-        if not candidate:
-            continue
-        try:
-            return codecs.lookup(candidate).name
-        except LookupError:
-            continue
-    return None
-
-
-def _decode(content: bytes, declared: str | None) -> str:
-    """Decode a page: BOM, then its declared encoding, then UTF-8, then cp1252."""
-    if content.startswith(codecs.BOM_UTF8):
-        return content[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
-    encoding = _encoding(content, declared)
-    if encoding is not None:
-        return content.decode(encoding, errors="replace")
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        return content.decode("cp1252", errors="replace")
-
-
-def _parse_html(html: str) -> HtmlElement | None:
-    # lxml comes with the extract extra; imported by name because it ships no types.
-    etree = importlib.import_module("lxml.etree")
-    lxml_html = importlib.import_module("lxml.html")
-    # lxml refuses str input that carries an XML encoding declaration (XHTML pages).
-    html = _XML_DECLARATION.sub("", html, count=1)
-    if not html.strip():
-        return None
-    try:
-        return lxml_html.document_fromstring(html)
-    except (etree.ParserError, ValueError):
-        return None
-
-
-def _meta(tree: HtmlElement) -> dict[str, str]:
-    """``<meta>`` values by lower-cased ``property``, ``name``, ``itemprop`` or ``http-equiv``.
-
-    The first occurrence of a key wins, as browsers and crawlers do.
-    """
-    found: dict[str, str] = {}
-    for element in tree.iter("meta"):
-        content = element.get("content")
-        if content is None or not content.strip():
-            continue
-        for attribute in ("property", "name", "itemprop", "http-equiv"):
-            key = element.get(attribute)
-            if key:
-                found.setdefault(key.strip().lower(), content.strip())
-    return found
-
-
-def _jsonld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
-    """Every JSON object in the page's JSON-LD scripts (``@graph`` and lists flattened)."""
-    objects: list[dict[str, Any]] = []
-    budget = _JSONLD_MAX_CHARS
-
-    def walk(value: Any, depth: int) -> None:
-        if depth > _JSONLD_MAX_DEPTH:
-            return
-        if isinstance(value, list):
-            for item in value:
-                walk(item, depth + 1)
-        elif isinstance(value, dict):
-            objects.append(value)
-            graph = value.get("@graph")
-            if graph is not None:
-                walk(graph, depth + 1)
-
-    for script in tree.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json":
-            continue
-        text = script.text or ""
-        budget -= len(text)
-        if budget < 0:
-            break
-        try:
-            walk(json.loads(text), 0)
-        except ValueError:
-            continue  # broken JSON-LD is common; the page's other metadata still counts
-    return objects
-
-
-def _types(value: dict[str, Any]) -> set[str]:
-    declared = value.get("@type")
-    if isinstance(declared, str):
-        return {declared.lower()}
-    if isinstance(declared, list):
-        return {item.lower() for item in declared if isinstance(item, str)}
-    return set()
-
-
-def _date_candidates(
-    tree: HtmlElement, meta: dict[str, str], jsonld: list[dict[str, Any]]
-) -> list[str]:
-    """Publication dates the page states, most trustworthy first."""
-    candidates: list[str] = []
-    articles = [value for value in jsonld if _types(value) & _ARTICLE_TYPES]
-    for value in [*articles, *(value for value in jsonld if value not in articles)]:
-        published = value.get("datePublished")
-        if isinstance(published, str) and published.strip():
-            candidates.append(published.strip())
-    candidates.extend(meta[key] for key in _DATE_META if key in meta)
-    for element in tree.iter("time"):
-        if (element.get("itemprop") or "").lower() == "datepublished" and element.get("datetime"):
-            candidates.append(element.get("datetime", "").strip())
-    return candidates
-
-
-def _language(tree: HtmlElement, meta: dict[str, str], jsonld: list[dict[str, Any]]) -> str | None:
-    lang: str = (tree.get("lang") or tree.get("xml:lang") or "").strip()
-    if lang:
-        return lang
-    declared = meta.get("content-language", "").split(",")[0].strip()
-    if declared:
-        return declared
-    for value in jsonld:
-        in_language = value.get("inLanguage")
-        if isinstance(in_language, str) and in_language.strip():
-            return in_language.strip()
-    locale = meta.get("og:locale", "").strip()
-    return locale.replace("_", "-") if locale else None
-
-
-def _declared_canonical(tree: HtmlElement, meta: dict[str, str], url: str) -> str | None:
-    for element in tree.iter("link"):
-        rel = (element.get("rel") or "").lower().split()
-        href: str = (element.get("href") or "").strip()
-        if "canonical" in rel and href:
-            return urljoin(url, href)
-    og_url = meta.get("og:url", "").strip()
-    return urljoin(url, og_url) if og_url else None
-
-
-def _authors(value: str | None) -> tuple[str, ...]:
-    if not value:
-        return ()
-    return tuple(name.strip() for name in value.split(";") if name.strip())
-
-
-def extract_page(html: str | bytes, *, url: str, charset: str | None = None) -> ExtractedPage:
-    """Extract an article's fields from one HTML page, offline.
-
-    Args:
-        html: the page, as text or as the bytes the server sent.
-        url: the URL the page was fetched from (resolves relative links).
-        charset: the ``charset`` the server declared for ``bytes`` input.
-
-    Raises:
-        MissingExtraError: trafilatura is not installed (``newsingest[extract]``).
-    """
-    trafilatura = _require_trafilatura()
-    text = _decode(html, charset) if isinstance(html, bytes) else html
-    tree = _parse_html(text)
-    if tree is None:
-        return ExtractedPage()
-    meta = _meta(tree)
-    jsonld = _jsonld_objects(tree)
-    dates = _date_candidates(tree, meta, jsonld)
-    language = _language(tree, meta, jsonld)
-    declared = _declared_canonical(tree, meta, url)
-    # trafilatura prunes the tree it is given; our metadata is read by now.
-    document = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=True, include_comments=False, include_tables=True
-    )
-    title = ""
-    segments: list[str] = []
-    authors: tuple[str, ...] = ()
-    if document is not None:
-        title = (document.title or "").strip()
-        authors = _authors(document.author)
-        segments = [line.strip() for line in (document.text or "").split("\n") if line.strip()]
-    if segments and title and segments[0] == title:
-        segments = segments[1:]  # the headline is the title, not the first paragraph
-    return ExtractedPage(
-        title=title,
-        body=tuple(segments),
-        published_raw=dates[0] if dates else None,
-        authors=authors,
-        language=language,
-        declared_canonical=declared,
-    )
-
 
 # --- sites and dates ----------------------------------------------------------------------
 
@@ -409,15 +145,78 @@ def _warning(source: Provenance, message: str, reason: str) -> NewsIngestWarning
     )
 
 
-def _is_html(result: FetchResult) -> bool:
-    start = result.content[:512].lstrip().lower()
-    if start.startswith(codecs.BOM_UTF8):
-        start = start[len(codecs.BOM_UTF8) :].lstrip()
-    if start.startswith((b"%pdf", b"pk\x03\x04", b"\x89png", b"gif8", b"\xff\xd8\xff")):
-        return False  # a binary file behind a wrong Content-Type
-    if result.content_type is not None:
-        return result.content_type in _HTML_TYPES
-    return start.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+#: HTTP statuses that say the page exists but is not open to us, with the kind of wall.
+_ACCESS_STATUSES: Final = {401: "login", 402: "paywall", 451: "legal"}
+#: Date sources that are the page's own statement (JSON-LD, ``<meta>``, ``<time>``).
+_STATED: Final = frozenset({"jsonld", "meta", "time"})
+
+
+def _listed_date(article: Article) -> tuple[str, bool] | None:
+    """The day (as its source wrote it) of the date ``article`` came with, and
+    whether its zone was assumed; ``None`` when it has no date."""
+    if article.published is None:
+        return None
+    if article.published_raw is not None:
+        try:
+            parsed = parse_date(article.published_raw)
+        except InvalidDateError:
+            pass
+        else:
+            return _local_day(parsed).isoformat(), parsed.zone == "assumed"
+    return article.published.date().isoformat(), False
+
+
+def _page_date_wins(article: Article, page: ExtractedPage) -> bool:
+    """The documented rule between the item's own date and the page's (both present).
+
+    Same day: the finer precision wins, then a stated zone over an assumed one,
+    then the page. Different days: the page's own statement (JSON-LD, ``<meta>``,
+    ``<time>``) wins; htmldate's search loses to the item's date.
+    """
+    listed = _listed_date(article)
+    assert listed is not None and page.published_precision is not None
+    day, listed_assumed = listed
+    if day != page.extra.get("date_local_day"):
+        return page.date_source in _STATED
+    rank = PRECISIONS.index
+    mine = rank(article.published_precision or "day")
+    theirs = rank(page.published_precision)
+    if mine != theirs:
+        return theirs > mine
+    return not (page.date_zone_assumed is not None and not listed_assumed)
+
+
+def _dated(article: Article, page: ExtractedPage) -> dict[str, Any]:
+    """``published``, ``published_precision``, ``published_raw`` and ``extra["date"]``,
+    all from the one source that wins (see :func:`_page_date_wins`)."""
+    listed: dict[str, Any] = {"source": "listed", "raw": article.published_raw}
+    if page.published is None:
+        if article.published is None:
+            # no usable date anywhere: the page's unusable string is kept as stated
+            return {} if page.published_raw is None else {"published_raw": page.published_raw}
+        rejected = (
+            [] if page.published_raw is None else [{"source": "page", "raw": page.published_raw}]
+        )
+        return {"date": {**listed, "rejected": rejected} if rejected else listed}
+    date: dict[str, Any] = {"source": page.date_source, "raw": page.published_raw}
+    if page.date_zone_assumed is not None:
+        date["zone_assumed"] = page.date_zone_assumed
+    if page.extra.get("date_local_day"):
+        date["local_day"] = page.extra["date_local_day"]
+    rejected = [page.extra["date_rejected"]] if page.extra.get("date_rejected") else []
+    if article.published is not None and not _page_date_wins(article, page):
+        lost = {"source": page.date_source, "raw": page.published_raw}
+        return {"date": {**listed, "rejected": [lost]}}
+    if article.published is not None:
+        rejected.append(listed)
+    if rejected:
+        date["rejected"] = rejected
+    return {
+        "published": page.published,
+        "published_precision": page.published_precision,
+        "published_raw": page.published_raw,
+        "date": date,
+    }
 
 
 def _build(
@@ -425,10 +224,12 @@ def _build(
     result: FetchResult,
     *,
     min_text_chars: int,
+    extensive_dates: bool = True,
+    repeated: RepeatedText | None = None,
 ) -> Iterator[Article | HydrationError | NewsIngestWarning]:
     """Turn one fetched page into the hydrated article, or the error saying why not."""
-    if not _is_html(result):
-        kind = result.content_type or "unknown content type"
+    kind = sniff_payload(result.content, result.content_type)
+    if kind is not None:
         yield _fail(
             article,
             f"{result.final_url} is not an HTML page ({kind})",
@@ -438,7 +239,12 @@ def _build(
         )
         return
     try:
-        page = extract_page(result.content, url=result.final_url, charset=result.charset)
+        page = extract_page(
+            result.content,
+            url=result.final_url,
+            charset=result.charset,
+            extensive_dates=extensive_dates,
+        )
     except Exception as error:  # third-party extraction must never end a run
         failure = _fail(
             article,
@@ -449,6 +255,26 @@ def _build(
         )
         failure.__cause__ = error
         yield failure
+        return
+    source = article.source
+    for reason, message in page.warnings:
+        yield _warning(source, message, reason)
+    repeats = repeated is not None and repeated.check(result.final_url, page.body)
+    if page.refused is None and repeats:
+        page = attrs.evolve(
+            page,
+            body=(),
+            refused="repeated_text",
+            refused_message=f"{result.final_url} shows the text other pages of its host show",
+        )
+    if page.refused is not None:
+        yield _fail(
+            article,
+            page.refused_message or f"{result.final_url} is no article page",
+            page.refused,
+            final_url=result.final_url,
+            status=result.status,
+        )
         return
     text_chars = sum(len(segment) for segment in page.body)
     if text_chars < min_text_chars:
@@ -461,12 +287,13 @@ def _build(
             status=result.status,
         )
         return
-    source = article.source
     extra = dict(article.extra)
     extra["final_url"] = result.final_url
     extra["redirects"] = list(result.redirects)
     if page.declared_canonical is not None:
         extra["declared_canonical"] = page.declared_canonical
+    if page.access:
+        extra["access"] = dict(page.access)
 
     canonical = canonical_url(result.final_url)
     if page.declared_canonical is not None and same_site(page.declared_canonical, result.final_url):
@@ -479,7 +306,6 @@ def _build(
                 f"({error.reason}); using the fetched URL",
                 "invalid_canonical",
             )
-
     changes: dict[str, Any] = {
         "title": page.title or article.title,
         "body": page.body,
@@ -487,23 +313,12 @@ def _build(
         "language": page.language or article.language,
         "canonical_url": canonical,
         "url_key": canonical_url_key(canonical),
-        "extra": extra,
     }
-    if page.published_raw is not None:
-        try:
-            parsed = parse_date(page.published_raw)
-        except InvalidDateError as error:
-            yield _warning(
-                source,
-                f"publication date {page.published_raw!r} on {result.final_url} is unusable "
-                f"({error.reason}); the article keeps no date",
-                "invalid_date",
-            )
-            changes["published_raw"] = page.published_raw
-        else:
-            changes["published"] = parsed.instant
-            changes["published_precision"] = parsed.precision
-            changes["published_raw"] = parsed.raw
+    dated = _dated(article, page)
+    if "date" in dated:
+        extra["date"] = dated.pop("date")
+    changes.update(dated)
+    changes["extra"] = extra
     yield article.evolve(**changes)
 
 
@@ -531,7 +346,14 @@ def _page_failed(
     hydration["message"] = error.message
     if error.status is not None:
         hydration["http_status"] = error.status
-    yield article.evolve(extra={**article.extra, "hydration": hydration})
+    extra = {**article.extra, "hydration": hydration}
+    wall = WALL_REASONS.get(error.reason) or _ACCESS_STATUSES.get(error.status or 0)
+    if wall is not None:
+        access: dict[str, Any] = {"wall": wall, "reason": error.reason}
+        if error.status in _ACCESS_STATUSES:
+            access["http_status"] = error.status
+        extra["access"] = access
+    yield article.evolve(extra=extra)
 
 
 def listed_url_key(article: Article) -> str | None:
@@ -640,6 +462,8 @@ def hydrate(
     on_page_error: OnPageError = "keep",
     retry: bool = True,
     seen: SeenPages | None = None,
+    extensive_dates: bool = True,
+    repeated_text: RepeatedText | None = None,
 ) -> Iterator[Article | ParseError | NewsIngestWarning]:
     """Fetch and extract each article's page; yield results in input order.
 
@@ -675,6 +499,12 @@ def hydrate(
             with ``extra["hydration"] = {"status": "skipped", "reason": "seen"}``
             and the URL key its page was kept under, so that the dedup reports it
             as the duplicate it is. ``None``: every page is fetched.
+        extensive_dates: let htmldate search a page's text for its date when the
+            markup states none (see :func:`~newsingest.extract.extract_page`).
+        repeated_text: what tells a text one host serves on many pages (a wall
+            without a known marker); by default a fresh
+            :class:`~newsingest.extract.RepeatedText` per call. Such a page is a
+            ``repeated_text`` failure, never a body.
 
     Yields:
         The hydrated Article for each good page (``url`` as listed; title, body,
@@ -715,8 +545,10 @@ def hydrate(
             user_agent=user_agent,
             keep=on_page_error == "keep",
             retry=retry,
+            extensive_dates=extensive_dates,
         ),
         seen=seen,
+        repeated=RepeatedText() if repeated_text is None else repeated_text,
     )
 
 
@@ -736,6 +568,7 @@ class _Options:
     user_agent: str | None
     keep: bool
     retry: bool
+    extensive_dates: bool
 
 
 class _Pending(NamedTuple):
@@ -843,6 +676,7 @@ def _hydrate(
     fetcher: Fetcher | None,
     options: _Options,
     seen: SeenPages | None,
+    repeated: RepeatedText,
 ) -> Iterator[Article | ParseError | NewsIngestWarning]:
     owned = fetcher is None
     agent: dict[str, Any] = {} if options.user_agent is None else {"user_agent": options.user_agent}
@@ -883,7 +717,13 @@ def _hydrate(
                 error.__cause__ = outcome
                 yield from queue.settled(article, pending.identity, [error])
                 continue
-            built = _build(article, outcome, min_text_chars=options.min_text_chars)
+            built = _build(
+                article,
+                outcome,
+                min_text_chars=options.min_text_chars,
+                extensive_dates=options.extensive_dates,
+                repeated=repeated,
+            )
             yield from queue.settled(article, pending.identity, built)
         yield from queue.ready()
     finally:
