@@ -5,8 +5,6 @@ runs against real HTTP servers on loopback addresses; the server's log is the ev
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -25,6 +23,7 @@ from newsingest.hydrate import PAGE_KEY_VERSION, SeenPages, hydrate, listed_url_
 from newsingest.model import Article, Provenance
 from newsingest.state import MemoryStore, SQLiteStore
 from newsingest.testing import LocalHTTPServer, RecordedRequest, Response, redirect, serve
+from tests.command import newsingest
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 ARTICLE = (
@@ -74,16 +73,6 @@ def _pages(server: LocalHTTPServer, since: int = 0) -> list[str]:
     return [r.path for r in server.requests[since:] if r.path.startswith(("/pages/", "/r/"))]
 
 
-def _newsingest(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newsingest", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 # --- only new items are fetched ---------------------------------------------------------------
 
 
@@ -103,7 +92,7 @@ def test_a_feed_polled_twice_fetches_only_the_new_items_page(tmp_path: Path) -> 
         for poll, names in enumerate((["a", "b"], ["a", "b", "c"]), start=1):
             shown["names"] = names
             before = len(server.requests)
-            done = _newsingest(
+            done = newsingest(
                 "ingest", server.url("/feed.xml"), "--fetch", "--state", str(state),
                 "--allow-private-addresses", "--per-host-delay", "0",
                 "-o", str(tmp_path / f"{poll}.jsonl"), "--force",
@@ -488,7 +477,7 @@ def test_cli_keeps_or_drops_a_feed_item_whose_page_is_forbidden(tmp_path: Path) 
         results = {}
         for policy in ("keep", "drop"):
             out = tmp_path / f"{policy}.jsonl"
-            results[policy] = _newsingest(
+            results[policy] = newsingest(
                 "ingest", str(feed), "--fetch", "--allow-private-addresses",
                 "--per-host-delay", "0", "--on-fetch-error", policy, "-o", str(out),
             )  # fmt: skip
@@ -537,7 +526,7 @@ def test_cli_fetches_a_sorted_url_list_of_two_hosts_concurrently(tmp_path: Path)
         urls = sorted(server.url(f"/pages/{n}") for server in servers for n in range(2))
         listed = tmp_path / "urls.txt"
         listed.write_text("\n".join(urls) + "\n", encoding="utf-8")
-        done = _newsingest(
+        done = newsingest(
             "ingest", str(listed), "--reader", "urls", "--fetch", "--allow-private-addresses",
             "--per-host-delay", "0", "-o", str(tmp_path / "out.jsonl"),
         )  # fmt: skip
