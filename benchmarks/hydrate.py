@@ -35,7 +35,8 @@ figures. trafilatura takes bytes only, so it is not told the HTTP header's chars
 page whose header is the only true declaration a difference can be trafilatura's error
 (the listing says so); a second count compares those pages again with trafilatura
 given the text the header's charset decodes (what ``response.text`` of an HTTP client
-hands it). Pages per second of ours over trafilatura alone come from interleaved rounds of the same run.
+hands it). Pages per second of ours over trafilatura alone come from interleaved
+rounds of the same run.
 """
 
 from __future__ import annotations

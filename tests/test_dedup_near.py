@@ -1,4 +1,8 @@
-"""Near-duplicates: MinHash/LSH over word shingles, opt-in, persisted in the SQLite store."""
+"""Near-duplicates: MinHash/LSH over word shingles, opt-in, persisted in the SQLite store.
+
+The rensa backend's own behaviour (planted pairs, determinism, LSH layout, old stores)
+is in tests/test_near_rensa.py.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from newsingest.dedup import Deduplicator, SQLiteStore, state_info
-from newsingest.dedup.near import MIN_WORDS, NearIndex, shingles
+from newsingest.dedup.near import MIN_WORDS, NUM_PERM, NearIndex, shingles
 from newsingest.exceptions import MissingExtraError
 from newsingest.model import Article, Provenance
 
@@ -141,15 +145,17 @@ def test_similarity_is_deterministic() -> None:
 
 
 def test_signature_of_the_wrong_size_is_refused() -> None:
-    """Bytes that are not a signature of this index's size are an error."""
+    """Bytes that are not a signature of this index's size are an error naming the key."""
     index = NearIndex(0.8)
-    with pytest.raises(ValueError, match="expected 128"):
+    expected = rf"'u1:x' has 12 bytes, expected {4 * NUM_PERM} \({NUM_PERM} 32-bit values\)"
+    with pytest.raises(ValueError, match=expected):
         index.load("u1:x", b"\x00" * 12, "x", 0)
 
 
-def test_missing_datasketch_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without datasketch, asking for near-duplicates says which extra to install."""
-    monkeypatch.setitem(sys.modules, "datasketch", None)
-    with pytest.raises(MissingExtraError, match=r"newsingest\[near\]") as caught:
+def test_missing_rensa_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without rensa, asking for near-duplicates says which package and extra to install."""
+    monkeypatch.setitem(sys.modules, "rensa", None)
+    with pytest.raises(MissingExtraError, match=r"'rensa'.*newsingest\[near\]") as caught:
         Deduplicator(near_threshold=0.8)
     assert isinstance(caught.value, ImportError)
+    assert isinstance(caught.value.__cause__, ImportError)

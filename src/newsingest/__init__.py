@@ -1,7 +1,7 @@
 """newsingest: messy news inputs in, clean typed deduplicated Articles out.
 
 The public surface lives here; implementation modules are imported from it.
-``import newsingest`` stays light: feedparser, httpx, trafilatura, datasketch and
+``import newsingest`` stays light: feedparser, httpx, trafilatura, rensa and
 dask are imported only by the code paths that need them.
 """
 

@@ -313,7 +313,7 @@ class Deduplicator:
 
     Raises:
         ValueError: unknown key types, or an empty key list.
-        MissingExtraError: ``near_threshold`` given without ``datasketch`` installed.
+        MissingExtraError: ``near_threshold`` given without ``rensa`` installed.
     """
 
     def __init__(
