@@ -27,10 +27,10 @@ def test_all_is_complete() -> None:
 
 
 def test_import_does_not_pull_heavy_dependencies() -> None:
-    """import newsingest stays fast: no feedparser, httpx, dask or datasketch."""
+    """import newsingest stays fast: no feedparser, httpx, dask, rensa, datasketch, trafilatura."""
     code = (
         "import sys, newsingest\n"
-        "heavy = [m for m in ('feedparser', 'httpx', 'dask', 'datasketch', 'trafilatura')"
+        "heavy = [m for m in ('feedparser', 'httpx', 'dask', 'datasketch', 'rensa', 'trafilatura')"
         " if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
