@@ -56,6 +56,52 @@ def test_a_filter_for_many_keys_is_made_larger() -> None:
     assert big.capacity >= 40_000_000 > small.capacity
 
 
+def test_a_full_filter_grows_a_layer_and_still_knows_every_key() -> None:
+    """grown() keeps the full layer answering behind a larger front layer: no key is
+    forgotten, new keys go to the front, and false positives stay rare."""
+    first = _KeyFilter(0)
+    old = [f"c1:{n:032x}" for n in range(first.capacity + 1)]
+    first.add_all(old)
+    front = first.grown()
+    assert front.older == [first] and first.older == []
+    assert front.count == 0 and front.keys == len(old) and front.capacity > first.capacity
+    new = [f"t1:{n:032x}" for n in range(10_000)]
+    front.add_all(new)
+    assert front.keys == len(old) + len(new)
+    assert all(key in front for key in old[::97]) and all(key in front for key in new)
+    again = front.grown()
+    assert again.older == [first, front] and all(key in again for key in new)
+    false = sum(f"u1:{n:032x}" in again for n in range(20_000))
+    assert false < 400  # under 2 % with three layers
+
+
+def test_a_store_past_its_filter_capacity_grows_it_without_a_rescan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When commits fill the filter, the store grows it in memory (no scan of the
+    file, whose cost grows with the store) and still finds every committed key."""
+    monkeypatch.setattr(_KeyFilter, "MIN_BITS", 1 << 12)  # 256 keys a layer
+    with SQLiteStore(tmp_path / "s.db") as store:
+        assert store.lookup(["u1:nothing"]) == {}  # empty file: the filter is built now
+        scans = 0
+        build = store._build_filter
+
+        def counting(keys: int = 0) -> None:
+            nonlocal scans
+            scans += 1
+            build(keys)
+
+        monkeypatch.setattr(store, "_build_filter", counting)
+        keys = [f"u1:{n}" for n in range(5_000)]
+        for start in range(0, len(keys), 100):
+            store.add(entry(key) for key in keys[start : start + 100])
+            store.commit()
+        known = store._filter
+        assert known is not None and len(known.older) >= 2 and scans == 0
+        assert set(store.lookup(keys)) == set(keys)
+        assert store.lookup(["u1:never"]) == {}
+
+
 def test_claim_behaves_alike_in_both_stores(store: SeenStore) -> None:
     """claim() stages every key of a new record, and nothing when one key is known."""
     claim = store.claim  # type: ignore[attr-defined]

@@ -417,9 +417,15 @@ class _KeyFilter:
     Three bits per key out of at least 16 per key (about 0.5 % false positives when
     full, fewer before); a key whose bits are not all set was never added. Positions
     come from Python's string hash, so a filter is only good in the process that built
-    it (it is never stored). ``capacity`` keys fit before the filter must be rebuilt
-    larger (from the file) to keep its false positives rare. It is made with room for
-    four times the keys it starts with, so it takes 2 to 8 bytes a key (at least 2 MiB).
+    it (it is never stored). ``capacity`` keys fit in a layer before it must grow to
+    keep its false positives rare. It is made with room for four times the keys it
+    starts with, so it takes 2 to 8 bytes a key (at least 2 MiB).
+
+    A full filter is not rebuilt from the file (a scan of every key, whose cost grows
+    with the store): :meth:`grown` puts a new, larger layer in front of it, which takes
+    the keys from then on, while the full layers keep answering for the keys they hold.
+    Layers grow fourfold, so a store of n keys has about log4(n) of them and the false
+    positives stay under the sum of their rates (about 1 %).
     """
 
     #: Bits at least: 16 Mi (a 2 MiB filter, 1 Mi keys), so most stores never grow it.
@@ -427,12 +433,13 @@ class _KeyFilter:
 
     def __init__(self, keys: int) -> None:
         bits = self.MIN_BITS
-        while bits < keys * 64:  # room to grow 4x before the next rebuild
+        while bits < keys * 64:  # room to grow 4x before the next layer
             bits <<= 1
         self.mask = bits - 1
         self.bits = bytearray(bits >> 3)
         self.capacity = bits >> 4
         self.count = 0
+        self.older: list[_KeyFilter] = []  # full layers, each answering for its own keys
 
     def add_all(self, keys: Iterable[str]) -> None:
         bits, mask = self.bits, self.mask
@@ -449,7 +456,25 @@ class _KeyFilter:
             count += 1
         self.count += count
 
+    def grown(self) -> _KeyFilter:
+        """A new front layer with room for four times this filter's keys, holding this
+        filter (and its older layers) behind it."""
+        front = _KeyFilter(self.keys)
+        front.older, self.older = [*self.older, self], []
+        return front
+
+    @property
+    def keys(self) -> int:
+        """Keys added to every layer."""
+        return self.count + sum(layer.count for layer in self.older)
+
     def __contains__(self, key: str) -> bool:
+        if self._holds(key):
+            return True
+        return bool(self.older) and any(layer._holds(key) for layer in self.older)
+
+    def _holds(self, key: str) -> bool:
+        """Whether this layer's bits say ``key`` may have been added to it."""
         bits, mask = self.bits, self.mask
         value = hash(key)
         at = value & mask
@@ -680,7 +705,7 @@ class SQLiteStore:
             return
         known.add_all(keys)
         if known.count > known.capacity:
-            self._build_filter(known.count)
+            self._filter = known.grown()
 
     def add(self, entries: Iterable[SeenEntry]) -> None:
         staged = self._staged
