@@ -13,12 +13,15 @@ rest) are held to the same segments the same way.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newsingest import _html
 from newsingest.exceptions import NewsIngestError
@@ -347,3 +350,14 @@ def test_corpus_fragments_segment_alike() -> None:
     print(f"\ncorpus HTML fragments read by lxml: {plain}, differing from html.parser: {differ}")
     assert plain > 1000
     assert differ == 0
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF)) | st.text())
+def test_fix_maps_c1_characters_exactly_as_translating_every_text_would(text: str) -> None:
+    """The fast path's last touch skips the cp1252 table for a text without a C1
+    character; the result is what translating every text with it gives."""
+    _feedfast._load()
+    whole = text
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+        whole = whole.encode("iso-8859-1").decode("utf-8")
+    assert _feedfast._fix(text) == whole.translate(_feedfast._CP1252)

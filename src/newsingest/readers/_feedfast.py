@@ -184,6 +184,8 @@ _EMAIL: Final = re.compile(
     r"([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?"
 )
 _CHARREF_LIKE: Final = re.compile(r"&([A-Za-z0-9_]+);")
+#: The C1 control characters (U+0080-U+009F), the only ones feedparser's cp1252 table maps.
+_C1: Final = re.compile("[\x80-\x9f]")
 
 
 # Raised when a document is feedparser's: it then goes to the feedparser path. A
@@ -249,7 +251,9 @@ def _fix(text: str) -> str:
     """feedparser's last touches on a text value: undo Latin-1 read UTF-8, map C1 to cp1252."""
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         text = text.encode("iso-8859-1").decode("utf-8")
-    return text.translate(_CP1252)
+    # str.translate with a mapping visits every character in Python's slow path; the
+    # table maps only C1 characters, so a text without one is returned as it is.
+    return text.translate(_CP1252) if _C1.search(text) else text
 
 
 def _attributes(element: Any) -> dict[str, str]:
