@@ -75,33 +75,6 @@ def test_a_full_filter_grows_a_layer_and_still_knows_every_key() -> None:
     assert false < 400  # under 2 % with three layers
 
 
-def test_a_store_past_its_filter_capacity_grows_it_without_a_rescan(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """When commits fill the filter, the store grows it in memory (no scan of the
-    file, whose cost grows with the store) and still finds every committed key."""
-    monkeypatch.setattr(_KeyFilter, "MIN_BITS", 1 << 12)  # 256 keys a layer
-    with SQLiteStore(tmp_path / "s.db") as store:
-        assert store.lookup(["u1:nothing"]) == {}  # empty file: the filter is built now
-        scans = 0
-        build = store._build_filter
-
-        def counting(keys: int = 0) -> None:
-            nonlocal scans
-            scans += 1
-            build(keys)
-
-        monkeypatch.setattr(store, "_build_filter", counting)
-        keys = [f"u1:{n}" for n in range(5_000)]
-        for start in range(0, len(keys), 100):
-            store.add(entry(key) for key in keys[start : start + 100])
-            store.commit()
-        known = store._filter
-        assert known is not None and len(known.older) >= 2 and scans == 0
-        assert set(store.lookup(keys)) == set(keys)
-        assert store.lookup(["u1:never"]) == {}
-
-
 def test_claim_behaves_alike_in_both_stores(store: SeenStore) -> None:
     """claim() stages every key of a new record, and nothing when one key is known."""
     claim = store.claim  # type: ignore[attr-defined]
@@ -146,13 +119,25 @@ def test_a_big_file_is_asked_in_sql_until_a_filter_pays_off(tmp_path: Path) -> N
         assert again.lookup(["u1:never"]) == {}
 
 
-def test_a_full_filter_is_rebuilt_larger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past its capacity the filter is rebuilt from the file, and still knows every key."""
+def test_a_full_filter_grows_larger_without_a_rescan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past its capacity the filter grows a layer in memory (no scan of the file, whose
+    cost grows with the store), and still knows every key."""
     monkeypatch.setattr(_KeyFilter, "MIN_BITS", 1 << 10)  # room for 64 keys
     with SQLiteStore(tmp_path / "s.db") as store:
         store.lookup(["u1:x"])
         first = store._filter
         assert first is not None and first.capacity == 64
+        scans = 0
+        build = store._build_filter
+
+        def counting() -> None:
+            nonlocal scans
+            scans += 1
+            build()
+
+        monkeypatch.setattr(store, "_build_filter", counting)
         keys = [f"u1:{n}" for n in range(500)]
         for start in range(0, 500, 100):
             store.add(entry(key) for key in keys[start : start + 100])
@@ -160,6 +145,7 @@ def test_a_full_filter_is_rebuilt_larger(tmp_path: Path, monkeypatch: pytest.Mon
         grown = store._filter
         assert grown is not None and grown is not first and grown.capacity >= 500
         assert set(store.lookup([*keys, "u1:none"])) == set(keys)
+        assert first in grown.older and scans == 0
 
 
 def test_another_connections_commit_is_seen(

@@ -674,7 +674,7 @@ class SQLiteStore:
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path}: cannot read the state file: {error}") from error
 
-    def _build_filter(self, keys: int = 0) -> None:
+    def _build_filter(self) -> None:
         """Build the key filter from the file's keys (one read transaction)."""
         db = self._db
         try:
@@ -682,7 +682,7 @@ class SQLiteStore:
             try:
                 version = self._read_data_version()
                 (count,) = db.execute("SELECT count(*) FROM seen").fetchone()
-                known = _KeyFilter(max(keys, count))
+                known = _KeyFilter(count)
                 known.add_all(row[0] for row in db.execute("SELECT key FROM seen"))
             finally:
                 db.execute("COMMIT")
@@ -694,7 +694,7 @@ class SQLiteStore:
 
     def _filter_committed(self, keys: Iterable[str], before: int | None) -> None:
         """After a commit (``before``: the file's data version just before it): add its
-        keys to the filter, rebuilding it larger when full; a filter that may have missed
+        keys to the filter, growing it a layer when full; a filter that may have missed
         another connection's commit is dropped instead (rebuilt later by the rule)."""
         known = self._filter
         if known is None:
