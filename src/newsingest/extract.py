@@ -28,6 +28,7 @@ fetches the pages) and what it needs:
 from __future__ import annotations
 
 import codecs
+import contextlib
 import email.utils
 import hashlib
 import json
@@ -432,14 +433,10 @@ def _local_day(parsed: ParsedDate) -> date:
     """The calendar day of ``parsed`` in the zone its source wrote it in."""
     raw = parsed.raw.strip()
     if parsed.zone != "assumed":
-        try:
+        with contextlib.suppress(ValueError):  # not ISO 8601: try the RFC 2822 form
             return datetime.fromisoformat(raw.replace("z", "Z")).date()
-        except ValueError:
-            pass
-        try:
+        with contextlib.suppress(TypeError, ValueError, IndexError):  # neither: the instant's day
             return email.utils.parsedate_to_datetime(raw).date()
-        except (TypeError, ValueError, IndexError):
-            pass
     return parsed.instant.date()
 
 

@@ -38,6 +38,7 @@ extraction works on that many bytes at most.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -157,11 +158,8 @@ def _listed_date(article: Article) -> tuple[str, bool] | None:
     if article.published is None:
         return None
     if article.published_raw is not None:
-        try:
+        with contextlib.suppress(InvalidDateError):  # unreadable raw: the parsed instant's day
             parsed = parse_date(article.published_raw)
-        except InvalidDateError:
-            pass
-        else:
             return _local_day(parsed).isoformat(), parsed.zone == "assumed"
     return article.published.date().isoformat(), False
 
